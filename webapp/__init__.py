@@ -1,0 +1,71 @@
+"""The application factory: a table of contents, no logic and no I/O at import time."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    from webapp.config import SiteConfig, build_config, instance_path
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        instance_path=instance_path(),
+        instance_relative_config=True,
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "static"),
+    )
+    app.config.update(build_config(app.instance_path, overrides))
+    app.config.setdefault("MIGRATIONS_DIR", os.path.join(root, "migrations"))
+    app.extensions["site_config"] = SiteConfig(os.path.join(app.instance_path, "site_config.json"))
+
+    _init_extensions(app)
+    _init_blueprints(app)
+
+    from webapp.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from webapp.cli import register_cli
+
+    register_cli(app)
+
+    from webapp.templating import init_templating
+
+    init_templating(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from webapp.extensions import csrf, db, limiter, login_manager, migrate
+
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    import webapp.models  # noqa: F401 - register the ORM tables on the metadata
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from webapp.blueprints.auth.session import init_app as init_auth
+
+    init_auth(app)
+
+
+def _init_blueprints(app: Flask) -> None:
+    from webapp.blueprints.api import bp as api_bp
+    from webapp.blueprints.auth import bp as auth_bp
+    from webapp.blueprints.desk import bp as desk_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(desk_bp)
+    app.register_blueprint(api_bp)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.blueprints.auth import bp
+from webapp.blueprints.auth.forms import LoginForm
+from webapp.blueprints.auth.session import end_session, start_session
+from webapp.errors import AuthenticationError
+from webapp.services import login_guard
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: "/app/todo" yes, "//evil.example" or "https://evil" no.
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("desk.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+        if current_user.is_authenticated:
+            return redirect(_safe_next(form.next.data))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = login_guard.login(form.usr.data, form.pwd.data)
+        except AuthenticationError as exc:
+            form.pwd.errors = [*form.pwd.errors, exc.message]
+            status = 401
+        else:
+            start_session(user, via="desk")
+            return redirect(_safe_next(form.next.data))
+    elif request.method == "POST":
+        status = 400 if form.csrf_token.errors else 417
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    end_session()
+    flash("You have been logged out.", "info")
+    return redirect(url_for("auth.login"))

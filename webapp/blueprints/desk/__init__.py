@@ -1,0 +1,7 @@
+"""The desk: server-rendered pages under /app, all behind a login."""
+
+from flask import Blueprint
+
+bp = Blueprint("desk", __name__)
+
+from webapp.blueprints.desk import views  # noqa: E402,F401

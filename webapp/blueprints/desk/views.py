@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from flask import render_template
+
+from webapp.blueprints.desk import bp
+from webapp.models.user import SYSTEM_MANAGER
+from webapp.permissions import login_required, roles_required
+
+
+@bp.route("/app")
+@login_required
+def home():
+    return render_template("desk/home.html")
+
+
+@bp.route("/app/system-settings")
+@roles_required(SYSTEM_MANAGER)
+def system_settings():
+    from flask import current_app
+
+    return render_template("desk/system_settings.html", site_config=current_app.extensions["site_config"].as_dict())

@@ -1,0 +1,81 @@
+"""`flask --app wsgi <command>`: init-db, create-user, generate-keys, set-config."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from webapp.config import parse_config_value
+from webapp.errors import FrappeError
+
+
+def _fail(exc: Exception) -> None:
+    raise click.ClickException(str(exc.args[0] if isinstance(exc, FrappeError) and exc.args else exc))
+
+
+def init_db() -> str | None:
+    """Create or upgrade the schema and seed roles and Administrator; idempotent."""
+    from flask_migrate import upgrade
+
+    from webapp.extensions import db
+    from webapp.services import schema, users
+
+    upgrade(directory=current_app.config["MIGRATIONS_DIR"])
+    schema.sync_doctype_tables()
+    users.ensure_builtin_roles()
+    db.session.commit()
+    return users.ensure_administrator()
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("init-db")
+    def init_db_command() -> None:
+        """Create or upgrade the schema, the built-in roles and the Administrator user."""
+        try:
+            password = init_db()
+        except Exception as exc:  # noqa: BLE001 - report any failure as a clear CLI error
+            _fail(exc)
+        click.echo("Database is up to date.")
+        if password:
+            click.echo("Created user Administrator. Log in with:")
+            click.echo("  user:     Administrator")
+            click.echo(f"  password: {password}")
+            click.echo("(shown only once; change it with: flask --app wsgi create-user Administrator --password ...)")
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--password", help="Password (at least 8 characters). Required for a new user.")
+    @click.option("--role", "roles", multiple=True, help="Role to give (repeatable), e.g. --role 'System Manager'.")
+    @click.option("--full-name", help="Full name shown in the desk.")
+    def create_user_command(email: str, password: str | None, roles: tuple[str, ...], full_name: str | None) -> None:
+        """Create the user EMAIL, or update password and roles of an existing one."""
+        from webapp.services import users
+
+        try:
+            user, created = users.save_user(email, password=password, roles=list(roles), full_name=full_name)
+        except FrappeError as exc:
+            _fail(exc)
+        click.echo(f"{'Created' if created else 'Updated'} user {user.name} with roles: {', '.join(user.roles) or '-'}")
+
+    @app.cli.command("generate-keys")
+    @click.argument("email")
+    def generate_keys_command(email: str) -> None:
+        """Print api_key:api_secret for the user (token auth); the secret is shown only now."""
+        from webapp.services import users
+
+        try:
+            key, secret = users.generate_keys(email)
+        except FrappeError as exc:
+            _fail(exc)
+        click.echo(f"{key}:{secret}")
+
+    @app.cli.command("set-config")
+    @click.argument("key")
+    @click.argument("value")
+    def set_config_command(key: str, value: str) -> None:
+        """Write KEY into site_config.json; VALUE is JSON when it parses (true, 5), else a string."""
+        if not key.strip():
+            raise click.ClickException("KEY must not be empty")
+        parsed = parse_config_value(value)
+        current_app.extensions["site_config"].set(key, parsed)
+        click.echo(f"Set {key} = {parsed!r} in {current_app.extensions['site_config'].path}")
