@@ -32,6 +32,8 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     LOGIN_RATE_LIMIT = "10 per minute"
     TRUSTED_PROXIES = 0
+    # Werkzeug's default (scrypt) in production; tests use a cheap method to stay fast.
+    PASSWORD_HASH_METHOD = "scrypt"
     JSON_SORT_KEYS = False
 
 

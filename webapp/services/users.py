@@ -17,7 +17,22 @@ from webapp.models.user import ADMINISTRATOR, BUILTIN_ROLES, HasRole, Role, User
 MIN_PASSWORD_LENGTH = 8
 # Werkzeug's scrypt hash is deliberately slow; a dummy hash keeps the time of a login with an
 # unknown user close to one with a wrong password (no user enumeration by timing).
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _hash_password(password: str) -> str:
+    from flask import current_app
+
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def _dummy_hash() -> str:
+    from flask import current_app
+
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("not-a-real-password", method=method)
+    return _DUMMY_HASHES[method]
 
 
 def normalize_email(email: str) -> str:
@@ -102,7 +117,7 @@ def save_user(
                 for i, r in enumerate(roles)
             ]
         if password is not None:
-            _auth_row(user).password_hash = generate_password_hash(password)
+            _auth_row(user).password_hash = _hash_password(password)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -117,7 +132,7 @@ def authenticate(usr: str, pwd: str) -> User:
     if user is None and usr and "@" in usr:
         user = get_user(usr.lower())
     auth = db.session.get(UserAuth, user.name) if user else None
-    ok = check_password_hash(auth.password_hash if auth and auth.password_hash else _DUMMY_HASH, pwd or "")
+    ok = check_password_hash(auth.password_hash if auth and auth.password_hash else _dummy_hash(), pwd or "")
     if not (user and auth and auth.password_hash and ok):
         raise AuthenticationError("Invalid login credentials")
     if not user.enabled:
@@ -165,7 +180,7 @@ def ensure_administrator() -> str | None:
         db.session.add(user)
         db.session.flush()
         user.role_rows = [HasRole(name=secrets.token_hex(5), parent=ADMINISTRATOR, role="System Manager", idx=1)]
-        _auth_row(user).password_hash = generate_password_hash(password)
+        _auth_row(user).password_hash = _hash_password(password)
         db.session.commit()
     except Exception:
         db.session.rollback()

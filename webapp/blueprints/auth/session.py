@@ -62,19 +62,14 @@ def init_app(app: Flask) -> None:
         # A disabled user's session ends on the next request.
         return user if user is not None and user.enabled else None
 
-    @login_manager.request_loader
-    def _from_token(_request):
-        creds = _token_credentials()
-        if creds is None:
-            return None
-        g.token_auth = True
-        return users.user_for_token(*creds)
-
     @app.before_request
     def _auth_and_csrf() -> None:
-        # Resolve token auth first so a bad token answers 401 even on routes that allow guests.
-        if request.headers.get("Authorization"):
-            _ = current_user.is_authenticated
+        # Token auth wins over a session cookie, is checked on every request (a bad token is a 401
+        # even on routes open to guests) and never opens a session.
+        creds = _token_credentials()
+        if creds is not None:
+            g._login_user = users.user_for_token(*creds)  # Flask-Login reads the request's user here
+            g.token_auth = True
         if (
             request.method in UNSAFE_METHODS
             and not g.get("token_auth")
