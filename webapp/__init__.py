@@ -19,6 +19,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         template_folder=os.path.join(root, "templates"),
         static_folder=os.path.join(root, "static"),
     )
+    from webapp.jsonenc import FrappeJSONProvider
+
+    app.json_provider_class = FrappeJSONProvider
+    app.json = FrappeJSONProvider(app)
     app.config.update(build_config(app.instance_path, overrides))
     app.config.setdefault("MIGRATIONS_DIR", os.path.join(root, "migrations"))
     app.extensions["site_config"] = SiteConfig(os.path.join(app.instance_path, "site_config.json"))

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from webapp.blueprints.api import builtin_methods, views  # noqa: E402,F401
+from webapp.blueprints.api import builtin_methods, client_methods, resource, views  # noqa: E402,F401

@@ -1,0 +1,66 @@
+"""/api/resource/<DocType>[/<name>]: Frappe's REST resource API over the documents service."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import jsonify, request
+
+from webapp.blueprints.api import bp
+from webapp.errors import ValidationError
+from webapp.services import documents
+
+
+def _body() -> dict[str, Any]:
+    """The document from a JSON body, or from the form field `data` (JSON text)."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if body is None:
+            raise ValidationError("The request body is not valid JSON")
+    elif "data" in request.form:
+        try:
+            body = json.loads(request.form["data"])
+        except ValueError:
+            raise ValidationError("Form field 'data' must be a JSON object") from None
+    elif request.form:
+        body = request.form.to_dict()
+    else:
+        raw = request.get_data(as_text=True)
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            raise ValidationError("Send the document as a JSON object (Content-Type: application/json)") from None
+    if not isinstance(body, dict):
+        raise ValidationError("The document must be a JSON object")
+    return body
+
+
+@bp.get("/api/resource/<doctype>")
+def resource_list(doctype: str):
+    args = request.args
+    rows = documents.list_for_api(doctype, args.to_dict())
+    return jsonify({"data": rows})
+
+
+@bp.post("/api/resource/<doctype>")
+def resource_create(doctype: str):
+    doc = documents.create_from_api(doctype, _body())
+    return jsonify({"data": doc.as_dict()})
+
+
+@bp.get("/api/resource/<doctype>/<path:name>")
+def resource_get(doctype: str, name: str):
+    return jsonify({"data": documents.get_doc(doctype, name).as_dict()})
+
+
+@bp.put("/api/resource/<doctype>/<path:name>")
+def resource_update(doctype: str, name: str):
+    doc = documents.update_from_api(doctype, name, _body())
+    return jsonify({"data": doc.as_dict()})
+
+
+@bp.delete("/api/resource/<doctype>/<path:name>")
+def resource_delete(doctype: str, name: str):
+    documents.delete_from_api(doctype, name)
+    return jsonify({"message": "ok"})

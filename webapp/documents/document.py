@@ -1,0 +1,260 @@
+"""The Document object, which behaves like Frappe's.
+
+Scripts use it directly through the sandbox, so everything internal starts with `_` (the sandbox
+refuses such names) and every method that changes data goes through the documents service.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from webapp.doctypes import registry
+from webapp.doctypes.meta import CHILD_FIELDS, STANDARD_FIELDS, DocType
+from webapp.errors import DoesNotExistError
+
+
+class _dict(dict):  # noqa: N801 - Frappe's name, used by scripts
+    """Frappe's attribute dict: `d.key` reads `d["key"]`; a missing key reads as None."""
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        return self.get(key)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self[key] = value
+
+    def __delattr__(self, key: str) -> None:
+        self.pop(key, None)
+
+    def copy(self) -> _dict:
+        return _dict(self)
+
+    def update(self, *args: Any, **kwargs: Any) -> _dict:  # type: ignore[override]
+        super().update(*args, **kwargs)
+        return self
+
+
+_METHODS = frozenset({
+    "get", "set", "append", "as_dict", "is_new", "get_doc_before_save", "has_value_changed", "save", "insert",
+    "submit", "cancel", "delete", "reload", "db_set", "flags", "meta", "run_method", "update", "get_title",
+    "check_permission", "is_submittable",
+})
+
+
+class Document:
+    def __init__(self, doctype: str | DocType, data: dict[str, Any] | None = None) -> None:
+        meta = doctype if isinstance(doctype, DocType) else registry.get(doctype)
+        if meta is None:
+            raise DoesNotExistError(f"DocType {doctype} not found")
+        object.__setattr__(self, "_meta", meta)
+        object.__setattr__(self, "_data", {"doctype": meta.name})
+        object.__setattr__(self, "_flags", _dict())
+        object.__setattr__(self, "_before", None)
+        object.__setattr__(self, "_new", True)
+        for f in meta.table_fields:
+            self._data[f.fieldname] = []
+        if data:
+            self.update(data)
+
+    # -- attribute access --------------------------------------------------------------------------
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        data = self.__dict__["_data"]
+        if key in data:
+            return data[key]
+        meta = self.__dict__["_meta"]
+        if meta.has_field(key):
+            return None  # an unset field reads as None
+        raise AttributeError(f"{meta.name} has no field or attribute {key!r}")
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key.startswith("_") or key in _METHODS or key == "doctype":
+            raise AttributeError(f"Cannot set {key!r} on a document")
+        self.set(key, value)
+
+    def __delattr__(self, key: str) -> None:
+        raise AttributeError("Cannot delete document attributes")
+
+    def __repr__(self) -> str:
+        return f"<{self._meta.name}: {self._data.get('name') or 'new'}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Document) and other._meta is self._meta and other._data.get("name") == self._data.get(
+            "name") and self._data.get("name") is not None
+
+    __hash__ = object.__hash__
+
+    @property
+    def doctype(self) -> str:
+        return self._meta.name
+
+    @property
+    def meta(self) -> DocType:
+        return self._meta
+
+    @property
+    def flags(self) -> _dict:
+        return self._flags
+
+    # -- values ------------------------------------------------------------------------------------
+    def get(self, key: str, default: Any = None) -> Any:
+        if isinstance(key, dict):  # Frappe's doc.get({"fieldname": ...}) filter form on child tables
+            raise TypeError("doc.get() takes a field name")
+        value = self._data.get(key, default)
+        return default if value is None and default is not None else value
+
+    def set(self, key: str, value: Any) -> None:
+        if not isinstance(key, str) or key.startswith("_") or key == "doctype":
+            raise AttributeError(f"Cannot set {key!r} on a document")
+        f = self._meta.get_field(key)
+        if f is not None and f.is_table:
+            rows = []
+            for i, row in enumerate(value or [], start=1):
+                rows.append(self._make_child(f.fieldname, row, i))
+            self._data[key] = rows
+        else:
+            self._data[key] = value
+
+    def update(self, values: dict[str, Any]) -> Document:
+        for key, value in (values or {}).items():
+            if key == "doctype":
+                continue
+            self.set(key, value)
+        return self
+
+    def _make_child(self, fieldname: str, row: Any, idx: int) -> Document:
+        f = self._meta.get_field(fieldname)
+        child_meta = registry.get(f.options) if f else None
+        if child_meta is None:
+            raise AttributeError(f"{self._meta.name} has no table field {fieldname!r}")
+        child = row if isinstance(row, Document) else Document(child_meta, dict(row or {}))
+        if child._meta is not child_meta:
+            raise TypeError(f"A row of {fieldname} must be a {child_meta.name}")
+        child._data.update({"parentfield": fieldname, "parenttype": self._meta.name, "idx": idx})
+        if self._data.get("name"):
+            child._data["parent"] = self._data["name"]
+        return child
+
+    def append(self, fieldname: str, row: dict[str, Any] | None = None) -> Document:
+        rows = self._data.get(fieldname)
+        f = self._meta.get_field(fieldname)
+        if f is None or not f.is_table:
+            raise AttributeError(f"{self._meta.name} has no table field {fieldname!r}")
+        child = self._make_child(fieldname, row or {}, len(rows or []) + 1)
+        self._data.setdefault(fieldname, []).append(child)
+        return child
+
+    def as_dict(self, no_nulls: bool = False) -> _dict:
+        out = _dict()
+        meta = self._meta
+        for key in ("name", "owner", "creation", "modified", "modified_by", "docstatus", "idx"):
+            out[key] = self._data.get(key)
+        if meta.istable:
+            for key in CHILD_FIELDS:
+                out[key] = self._data.get(key)
+        for f in meta.fields:
+            value = self._data.get(f.fieldname)
+            out[f.fieldname] = [r.as_dict(no_nulls) for r in value or []] if f.is_table else value
+        for key, value in self._data.items():  # attributes a script set beyond the fields
+            if key not in out and key != "doctype":
+                out[key] = value
+        out["doctype"] = meta.name
+        if no_nulls:
+            return _dict({k: v for k, v in out.items() if v is not None})
+        return out
+
+    def get_title(self) -> str:
+        return str(self._data.get(self._meta.title_of) or self._data.get("name") or "")
+
+    def is_new(self) -> bool:
+        return self._new
+
+    def is_submittable(self) -> bool:
+        return self._meta.is_submittable
+
+    def get_doc_before_save(self) -> Document | None:
+        return self._before
+
+    def has_value_changed(self, fieldname: str) -> bool:
+        before = self._before
+        if before is None:
+            return True
+        return before._data.get(fieldname) != self._data.get(fieldname)
+
+    def _snapshot(self) -> Document:
+        clone = Document(self._meta)
+        clone._data.clear()
+        clone._data.update(copy.deepcopy(self._data))
+        object.__setattr__(clone, "_new", self._new)
+        return clone
+
+    def _load(self, data: dict[str, Any]) -> None:
+        """Replace the values with stored ones (after a read or write)."""
+        self._data.clear()
+        self._data["doctype"] = self._meta.name
+        for f in self._meta.table_fields:
+            self._data[f.fieldname] = []
+        for key, value in data.items():
+            f = self._meta.get_field(key)
+            if f is not None and f.is_table:
+                rows = []
+                for row in value or []:
+                    child = row if isinstance(row, Document) else Document(registry.get(f.options), {})
+                    if not isinstance(row, Document):
+                        child._data.update(row)
+                        object.__setattr__(child, "_new", False)
+                    rows.append(child)
+                self._data[key] = rows
+            else:
+                self._data[key] = value
+        object.__setattr__(self, "_new", False)
+
+    # -- lifecycle (all through the documents service) ---------------------------------------------
+    def insert(self, ignore_permissions: bool = False, ignore_mandatory: bool = False) -> Document:
+        from webapp.services import documents
+
+        return documents.insert(self, ignore_permissions=ignore_permissions)
+
+    def save(self, ignore_permissions: bool = False) -> Document:
+        from webapp.services import documents
+
+        return documents.save(self, ignore_permissions=ignore_permissions)
+
+    def submit(self, ignore_permissions: bool = False) -> Document:
+        from webapp.services import documents
+
+        return documents.submit(self, ignore_permissions=ignore_permissions)
+
+    def cancel(self, ignore_permissions: bool = False) -> Document:
+        from webapp.services import documents
+
+        return documents.cancel(self, ignore_permissions=ignore_permissions)
+
+    def delete(self, ignore_permissions: bool = False) -> None:
+        from webapp.services import documents
+
+        documents.delete(self.doctype, self.name, ignore_permissions=ignore_permissions)
+
+    def reload(self) -> Document:
+        from webapp.services import documents
+
+        fresh = documents.get_doc(self.doctype, self.name, check_permission=False)
+        self._load(fresh._data)
+        return self
+
+    def db_set(self, fieldname: str | dict[str, Any], value: Any = None, update_modified: bool = True) -> None:
+        from webapp.services import documents
+
+        values = fieldname if isinstance(fieldname, dict) else {fieldname: value}
+        documents.db_set(self, values, update_modified=update_modified)
+
+    def check_permission(self, ptype: str = "read") -> None:
+        from webapp.services import permissions
+
+        permissions.check(self.doctype, ptype, doc=self)
+
+
+STANDARD = STANDARD_FIELDS

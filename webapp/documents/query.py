@@ -1,0 +1,192 @@
+"""Frappe-style list queries turned into SQLAlchemy Core: filters, fields, order_by, paging.
+
+Every field name is checked against the doctype (an unknown one is a ValidationError, never SQL)
+and every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import sqlalchemy as sa
+
+from webapp.doctypes import registry
+from webapp.doctypes.meta import DocType
+from webapp.documents.coerce import coerce
+from webapp.errors import ValidationError
+
+OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between")
+
+
+def parse_json_arg(value: Any, what: str) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            if what == "fields":
+                return [p.strip() for p in text.split(",") if p.strip()]
+            raise ValidationError(f"{what} must be JSON, e.g. {_EXAMPLES.get(what, '[]')}") from None
+    return value
+
+
+_EXAMPLES = {"filters": '{"status": "Open"} or [["status", "=", "Open"]]', "fields": '["name", "status"]'}
+
+
+def column(meta: DocType, t: sa.Table, fieldname: str) -> sa.Column:
+    name = str(fieldname).strip()
+    if "." in name:  # `tabToDo`.`status` / tabToDo.status
+        table_part, _, name = name.rpartition(".")
+        if table_part.strip("`\"") != t.name:
+            raise ValidationError(f"Field {fieldname!r} is not a field of {meta.name}")
+        name = name.strip("`\"")
+    if name not in t.c or not meta.has_field(name):
+        raise ValidationError(f"Field {fieldname!r} is not a field of {meta.name}")
+    return t.c[name]
+
+
+def normalize_filters(meta: DocType, filters: Any) -> list[tuple[str, str, Any]]:
+    filters = parse_json_arg(filters, "filters")
+    if not filters:
+        return []
+    out: list[tuple[str, str, Any]] = []
+    if isinstance(filters, dict):
+        for key, value in filters.items():
+            if isinstance(value, (list, tuple)) and value and isinstance(value[0], str) and value[0].lower() in OPERATORS:
+                if len(value) != 2:
+                    raise ValidationError(f"Filter on {key!r} must be [operator, value]")
+                out.append((key, value[0].lower(), value[1]))
+            else:
+                out.append((key, "=", value))
+        return out
+    if isinstance(filters, (list, tuple)):
+        for item in filters:
+            if isinstance(item, dict):
+                out += normalize_filters(meta, item)
+                continue
+            if not isinstance(item, (list, tuple)) or len(item) not in (3, 4):
+                raise ValidationError(f"Each filter must be [field, operator, value]; got {item!r}")
+            if len(item) == 4:
+                if item[0] != meta.name:
+                    raise ValidationError(f"Filters on {item[0]} (a child table) are not supported here")
+                item = item[1:]
+            out.append((item[0], str(item[1]).lower(), item[2]))
+        return out
+    raise ValidationError(f"filters must be a JSON object or list, e.g. {_EXAMPLES['filters']}")
+
+
+def _typed(meta: DocType, fieldname: str, value: Any) -> Any:
+    f = meta.get_field(fieldname)
+    if f is None or value is None:
+        return value
+    if f.fieldtype in ("Date", "Datetime", "Int", "Check", "Float", "Currency"):
+        return coerce(f, value)
+    return value if isinstance(value, str) else str(value)
+
+
+def condition(meta: DocType, t: sa.Table, fieldname: str, op: str, value: Any) -> sa.ColumnElement:
+    col = column(meta, t, fieldname)
+    if op not in OPERATORS:
+        raise ValidationError(f"Unknown filter operator {op!r}; use one of: {', '.join(OPERATORS)}")
+    name = col.name
+    if op in ("in", "not in"):
+        values = value.split(",") if isinstance(value, str) else list(value or [])
+        values = [_typed(meta, name, v.strip() if isinstance(v, str) else v) for v in values]
+        expr = col.in_(values)
+        return sa.not_(expr) if op == "not in" else expr
+    if op == "is":
+        text = str(value).lower()
+        if text not in ("set", "not set"):
+            raise ValidationError("The 'is' operator takes 'set' or 'not set'")
+        empty = sa.or_(col.is_(None), col == "") if col.type.python_type is str else col.is_(None)
+        return sa.not_(empty) if text == "set" else empty
+    if op == "between":
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            raise ValidationError("The 'between' operator takes [from, to]")
+        return col.between(_typed(meta, name, value[0]), _typed(meta, name, value[1]))
+    if op in ("like", "not like"):
+        expr = col.like(str(value))
+        return sa.not_(expr) if op == "not like" else expr
+    typed = _typed(meta, name, value)
+    if op == "=":
+        return col.is_(None) if typed is None else col == typed
+    if op == "!=":
+        return col.is_not(None) if typed is None else sa.or_(col != typed, col.is_(None))
+    return {"<": col < typed, ">": col > typed, "<=": col <= typed, ">=": col >= typed}[op]
+
+
+def where(meta: DocType, t: sa.Table, filters: Any, or_filters: Any = None) -> list[sa.ColumnElement]:
+    conds = [condition(meta, t, *flt) for flt in normalize_filters(meta, filters)]
+    ors = [condition(meta, t, *flt) for flt in normalize_filters(meta, or_filters)]
+    if ors:
+        conds.append(sa.or_(*ors))
+    return conds
+
+
+_AS = re.compile(r"^(?P<field>[\w`.\" ]+?)\s+as\s+(?P<alias>\w+)$", re.IGNORECASE)
+
+
+def select_columns(meta: DocType, t: sa.Table, fields: Any) -> list[sa.ColumnElement]:
+    fields = parse_json_arg(fields, "fields") or ["name"]
+    if isinstance(fields, str):
+        fields = [fields]
+    if not isinstance(fields, (list, tuple)):
+        raise ValidationError('fields must be a list, e.g. ["name", "status"]')
+    cols: list[sa.ColumnElement] = []
+    for fieldname in fields:
+        if not isinstance(fieldname, str):
+            raise ValidationError(f"Field names must be strings; got {fieldname!r}")
+        text = fieldname.strip()
+        if text in ("*", f"`{t.name}`.*"):
+            cols += [t.c[c] for c in meta.column_names if c in t.c]
+            continue
+        m = _AS.match(text)
+        if m:
+            cols.append(column(meta, t, m["field"].strip()).label(m["alias"]))
+        elif text.lower() in ("count(*)", "count(name)", "count(*) as count", "count(name) as count"):
+            cols.append(sa.func.count().label("count"))
+        else:
+            f = meta.get_field(text)
+            if f is not None and f.is_table:
+                raise ValidationError(f"{text!r} is a child table; fetch the document to read its rows")
+            cols.append(column(meta, t, text))
+    return cols
+
+
+def order(meta: DocType, t: sa.Table, order_by: Any) -> list[sa.ColumnElement]:
+    if not order_by:
+        return [getattr(t.c[meta.sort_field], meta.sort_order)(), t.c.name.desc()]
+    out = []
+    for part in str(order_by).split(","):
+        words = part.split()
+        if not words:
+            continue
+        if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+            raise ValidationError(f"order_by must look like 'field asc' or 'field desc'; got {part.strip()!r}")
+        col = column(meta, t, words[0])
+        out.append(col.desc() if len(words) == 2 and words[1].lower() == "desc" else col.asc())
+    return out
+
+
+def paging(limit_start: Any, limit_page_length: Any, default: int = 20) -> tuple[int, int | None]:
+    try:
+        start = int(limit_start or 0)
+        length = default if limit_page_length in (None, "") else int(limit_page_length)
+    except (TypeError, ValueError):
+        raise ValidationError("limit_start and limit_page_length must be whole numbers") from None
+    if start < 0 or length < 0:
+        raise ValidationError("limit_start and limit_page_length must not be negative")
+    return start, (length or None)
+
+
+def meta_or_404(doctype: str) -> DocType:
+    from webapp.errors import DoesNotExistError
+
+    meta = registry.get(doctype) if isinstance(doctype, str) else None
+    if meta is None:
+        raise DoesNotExistError(f"DocType {doctype} not found")
+    return meta

@@ -1,0 +1,120 @@
+"""Reading and writing document rows (parent and child tables) inside the current transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from webapp.doctypes import registry
+from webapp.doctypes.meta import CHILD_FIELDS, STANDARD_FIELDS, DocType
+from webapp.documents.coerce import from_db
+from webapp.errors import DoesNotExistError
+
+
+def _session():
+    from webapp.extensions import db
+
+    return db.session
+
+
+def _row_to_dict(meta: DocType, row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    for f in meta.data_fields:
+        if f.fieldname in data:
+            data[f.fieldname] = from_db(f, data[f.fieldname])
+    return data
+
+
+def exists(meta: DocType, name: str) -> bool:
+    t = registry.table(meta)
+    return _session().execute(sa.select(t.c.name).where(t.c.name == name)).first() is not None
+
+
+def load(meta: DocType, name: str, for_update: bool = False) -> dict[str, Any]:
+    t = registry.table(meta)
+    query = sa.select(*[t.c[c] for c in meta.column_names if c in t.c]).where(t.c.name == name)
+    if for_update:
+        query = query.with_for_update()
+    row = _session().execute(query).first()
+    if row is None:
+        raise DoesNotExistError(f"{meta.name} {name} not found")
+    data = _row_to_dict(meta, row)
+    for f in meta.table_fields:
+        child = registry.get(f.options)
+        ct = registry.table(child)
+        rows = _session().execute(
+            sa.select(*[ct.c[c] for c in child.column_names if c in ct.c])
+            .where(ct.c.parent == name, ct.c.parentfield == f.fieldname, ct.c.parenttype == meta.name)
+            .order_by(ct.c.idx)
+        ).all()
+        data[f.fieldname] = [_row_to_dict(child, r) for r in rows]
+    return data
+
+
+def _values(meta: DocType, doc_data: dict[str, Any]) -> dict[str, Any]:
+    cols = set(STANDARD_FIELDS) | (set(CHILD_FIELDS) if meta.istable else set())
+    cols |= {f.fieldname for f in meta.data_fields}
+    return {k: doc_data.get(k) for k in cols}
+
+
+def insert_row(meta: DocType, doc_data: dict[str, Any]) -> None:
+    t = registry.table(meta)
+    _session().execute(sa.insert(t).values(**_values(meta, doc_data)))
+
+
+def update_row(meta: DocType, name: str, doc_data: dict[str, Any]) -> None:
+    t = registry.table(meta)
+    values = _values(meta, doc_data)
+    values.pop("name", None)
+    _session().execute(sa.update(t).where(t.c.name == name).values(**values))
+
+
+def update_fields(meta: DocType, name: str, values: dict[str, Any]) -> int:
+    t = registry.table(meta)
+    return _session().execute(sa.update(t).where(t.c.name == name).values(**values)).rowcount
+
+
+def replace_children(meta: DocType, name: str, doc) -> None:
+    for f in meta.table_fields:
+        child = registry.get(f.options)
+        ct = registry.table(child)
+        _session().execute(
+            sa.delete(ct).where(ct.c.parent == name, ct.c.parentfield == f.fieldname, ct.c.parenttype == meta.name)
+        )
+        for row in doc._data.get(f.fieldname) or []:
+            insert_row(child, row._data)
+
+
+def delete_row(meta: DocType, name: str) -> None:
+    t = registry.table(meta)
+    for f in meta.table_fields:
+        ct = registry.table(registry.get(f.options))
+        _session().execute(sa.delete(ct).where(ct.c.parent == name, ct.c.parenttype == meta.name))
+    _session().execute(sa.delete(t).where(t.c.name == name))
+
+
+def select(meta: DocType, columns, conditions, order_by, start: int = 0, length: int | None = None):
+    t = registry.table(meta)
+    query = sa.select(*columns).select_from(t).where(*conditions).order_by(*order_by)
+    if start:
+        query = query.offset(start)
+    if length:
+        query = query.limit(length)
+    return _session().execute(query).all()
+
+
+def count(meta: DocType, conditions) -> int:
+    t = registry.table(meta)
+    return int(_session().execute(sa.select(sa.func.count()).select_from(t).where(*conditions)).scalar_one())
+
+
+def linked_exists(doctype: str, name: str) -> bool:
+    meta = registry.get(doctype)
+    if meta is None:
+        return False
+    if doctype == "User":
+        from webapp.models.user import User
+
+        return _session().get(User, name) is not None
+    return exists(meta, name)

@@ -1,0 +1,37 @@
+"""JSON as Frappe writes it: dates "YYYY-MM-DD", datetimes "YYYY-MM-DD HH:MM:SS.ffffff", Decimals as numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+from flask.json.provider import DefaultJSONProvider
+
+
+def to_jsonable(value: Any) -> Any:
+    from webapp.documents.document import Document
+
+    if isinstance(value, Document):
+        return value.as_dict()
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+class FrappeJSONProvider(DefaultJSONProvider):
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        return to_jsonable(o)

@@ -1,0 +1,51 @@
+"""Lifecycle hook points. The documents service calls `fire(doc, event)` at every event in Frappe's
+order; listeners (Server Scripts) subscribe here. Events use Frappe's method names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+EVENTS = (
+    "before_insert", "before_naming", "before_validate", "validate", "before_submit", "after_insert", "on_update",
+    "on_submit", "before_cancel", "on_cancel", "before_update_after_submit", "on_update_after_submit", "on_trash",
+    "after_delete", "before_print",
+)
+
+# Server Script's `doctype_event` names -> Frappe's method names.
+DOCTYPE_EVENT_MAP = {
+    "Before Insert": "before_insert",
+    "After Insert": "after_insert",
+    "Before Validate": "before_validate",
+    "Before Save": "validate",
+    "After Save": "on_update",
+    "Before Submit": "before_submit",
+    "After Submit": "on_submit",
+    "Before Cancel": "before_cancel",
+    "After Cancel": "on_cancel",
+    "Before Delete": "on_trash",
+    "After Delete": "after_delete",
+    "Before Save (Submitted Document)": "before_update_after_submit",
+    "After Save (Submitted Document)": "on_update_after_submit",
+    "Before Print": "before_print",
+}
+
+Listener = Callable[[Any, str], None]
+_listeners: list[Listener] = []
+
+
+def subscribe(listener: Listener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def unsubscribe(listener: Listener) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def fire(doc: Any, event: str) -> None:
+    if event not in EVENTS:
+        raise ValueError(f"Unknown event {event}")
+    for listener in list(_listeners):
+        listener(doc, event)

@@ -1,0 +1,100 @@
+"""Who is acting, and the transaction they act in.
+
+A service call runs as a user (the request's, a script's, a job's) and inside ONE transaction:
+`transaction()` opens it at the outermost call and commits or rolls back there; nested calls (a
+script's `doc.save()` inside an event of another save) join it. A read-only transaction (a GET
+request running an API script) refuses every write.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from webapp.errors import ValidationError
+
+
+@dataclass
+class _Tx:
+    depth: int = 0
+    read_only: bool = False
+    read_only_reason: str = ""
+    after_commit: list[Any] = field(default_factory=list)
+
+
+_user: contextvars.ContextVar[str | None] = contextvars.ContextVar("acting_user", default=None)
+_tx: contextvars.ContextVar[_Tx | None] = contextvars.ContextVar("transaction", default=None)
+
+
+def acting_user() -> str:
+    """The user services act as: set explicitly (scripts, jobs), else the request's user, else Guest."""
+    name = _user.get()
+    if name:
+        return name
+    try:
+        from flask import has_request_context
+        from flask_login import current_user
+
+        if has_request_context() and current_user.is_authenticated:
+            return current_user.name
+    except RuntimeError:  # pragma: no cover - outside an app context
+        pass
+    return "Guest"
+
+
+@contextmanager
+def acting_as(user: str) -> Iterator[None]:
+    token = _user.set(user)
+    try:
+        yield
+    finally:
+        _user.reset(token)
+
+
+@contextmanager
+def transaction(read_only: bool = False, reason: str = "") -> Iterator[None]:
+    """One transaction for the outermost call; nested calls join it."""
+    from webapp.extensions import db
+
+    tx = _tx.get()
+    if tx is not None:
+        tx.depth += 1
+        try:
+            yield
+        finally:
+            tx.depth -= 1
+        return
+    tx = _Tx(depth=1, read_only=read_only, read_only_reason=reason)
+    token = _tx.set(tx)
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        _tx.reset(token)
+    for callback in tx.after_commit:
+        callback()
+
+
+def ensure_writable(what: str = "write") -> None:
+    tx = _tx.get()
+    if tx is not None and tx.read_only:
+        raise ValidationError(tx.read_only_reason or f"Cannot {what} in a read-only request")
+
+
+def in_transaction() -> bool:
+    return _tx.get() is not None
+
+
+def after_commit(callback) -> None:
+    """Run `callback` once the outermost transaction has committed (or now, if none is open)."""
+    tx = _tx.get()
+    if tx is None:
+        callback()
+    else:
+        tx.after_commit.append(callback)

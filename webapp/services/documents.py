@@ -1,0 +1,469 @@
+"""The documents service: ONE lifecycle for insert, save, submit, cancel, update after submit,
+delete and print, used by the desk, the REST API and scripts alike.
+
+Each public operation runs inside `transaction()`: permission check, Before hooks, field
+validation, write, After hooks; any error rolls the whole operation back. Events fire in Frappe's
+order (CONTRACT.md section 7) through `runtime.events.fire`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from webapp.doctypes import registry
+from webapp.doctypes.meta import DocType
+from webapp.documents import query as q
+from webapp.documents import store
+from webapp.documents.coerce import coerce, default_value, to_datetime
+from webapp.documents.document import Document, _dict
+from webapp.documents.naming import set_name
+from webapp.errors import (
+    DoesNotExistError,
+    DuplicateEntryError,
+    LinkValidationError,
+    MandatoryError,
+    TimestampMismatchError,
+    ValidationError,
+)
+from webapp.runtime.events import fire
+from webapp.services import permissions
+from webapp.services.context import acting_user, ensure_writable, transaction
+
+# Permission Query hooks: callables (doctype, user) -> SQL condition text or "" (Server Scripts).
+permission_query_hooks: list = []
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now()
+
+
+def meta_of(doctype: str) -> DocType:
+    return q.meta_or_404(doctype)
+
+
+# -- construction and reading ---------------------------------------------------------------------
+def new_doc(doctype: str, values: dict[str, Any] | None = None) -> Document:
+    meta = meta_of(doctype)
+    doc = Document(meta)
+    _apply_defaults(doc)
+    if values:
+        doc.update(values)
+    return doc
+
+
+def _apply_defaults(doc: Document) -> None:
+    for f in doc.meta.data_fields:
+        if doc._data.get(f.fieldname) is None and f.default is not None:
+            doc._data[f.fieldname] = default_value(f)
+    for f in doc.meta.table_fields:
+        for row in doc._data.get(f.fieldname) or []:
+            _apply_defaults(row)
+
+
+def get_doc(doctype: str | dict, name: Any = None, *, check_permission: bool = True, for_update: bool = False,
+            **kwargs: Any) -> Document:
+    """get_doc("ToDo", "abc"), get_doc("ToDo", {"status": "Open"}) (first match), get_doc({...}) (new)."""
+    if isinstance(doctype, dict):
+        values = dict(doctype)
+        dtname = values.pop("doctype", None)
+        if not dtname:
+            raise ValidationError("get_doc({...}) needs a 'doctype' key")
+        return new_doc(dtname, values)
+    meta = meta_of(doctype)
+    if meta.istable:
+        raise ValidationError(f"{meta.name} rows are read through their parent document")
+    if isinstance(name, dict):
+        rows = get_list(doctype, fields=["name"], filters=name, limit_page_length=1, ignore_permissions=True)
+        if not rows:
+            raise DoesNotExistError(f"{meta.name} matching {name} not found")
+        name = rows[0]["name"]
+    if name is None or name == "":
+        if meta.naming == "single":  # pragma: no cover - no single doctypes yet
+            raise DoesNotExistError(meta.name)
+        raise ValidationError(f"get_doc({meta.name!r}) needs a name")
+    doc = Document(meta)
+    doc._load(store.load(meta, str(name), for_update=for_update))
+    if check_permission:
+        permissions.check(meta.name, "read", doc)
+    return doc
+
+
+def exists(doctype: str, name_or_filters: Any) -> str | None:
+    meta = meta_of(doctype)
+    if isinstance(name_or_filters, dict):
+        rows = get_list(doctype, fields=["name"], filters=name_or_filters, limit_page_length=1,
+                        ignore_permissions=True)
+        return rows[0]["name"] if rows else None
+    return str(name_or_filters) if name_or_filters and store.exists(meta, str(name_or_filters)) else None
+
+
+def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: Any = None, order_by: Any = None,
+             limit_start: Any = 0, limit_page_length: Any = 20, ignore_permissions: bool = False,
+             as_list: bool = False, pluck: str | None = None, limit: Any = None, user: str | None = None,
+             default_page_length: int = 20) -> list:
+    meta = meta_of(doctype)
+    if meta.istable and not ignore_permissions:
+        raise ValidationError(f"{meta.name} rows are listed through their parent document")
+    if not ignore_permissions:
+        permissions.check(meta.name, "read", user=user)
+    t = registry.table(meta)
+    if pluck:
+        fields = [pluck]
+    cols = q.select_columns(meta, t, fields)
+    conds = q.where(meta, t, filters, or_filters)
+    if not ignore_permissions:
+        import sqlalchemy as sa
+
+        for hook in permission_query_hooks:
+            extra = hook(meta.name, user or acting_user())
+            if extra:
+                conds.append(sa.text(f"({extra})"))
+    if limit is not None:
+        limit_page_length = limit
+    start, length = q.paging(limit_start, limit_page_length, default_page_length)
+    rows = store.select(meta, cols, conds, q.order(meta, t, order_by), start, length)
+    fieldtypes = {f.fieldname: f for f in meta.data_fields}
+    out: list = []
+    for row in rows:
+        data = _dict()
+        for key, value in row._mapping.items():
+            f = fieldtypes.get(key)
+            data[key] = float(value) if f is not None and f.fieldtype in ("Float", "Currency") and value is not None else value
+        if pluck:
+            out.append(data[pluck])
+        elif as_list:
+            out.append(tuple(data.values()))
+        else:
+            out.append(data)
+    return out
+
+
+def get_count(doctype: str, filters: Any = None, ignore_permissions: bool = False) -> int:
+    meta = meta_of(doctype)
+    if not ignore_permissions:
+        permissions.check(meta.name, "read")
+    t = registry.table(meta)
+    return store.count(meta, q.where(meta, t, filters))
+
+
+def get_value(doctype: str, name_or_filters: Any, fieldname: Any = "name", as_dict: bool = False,
+              ignore_permissions: bool = True) -> Any:
+    meta = meta_of(doctype)
+    fields = q.parse_json_arg(fieldname, "fields") if isinstance(fieldname, str) and fieldname.startswith("[") else fieldname
+    many = isinstance(fields, (list, tuple))
+    filters = name_or_filters if isinstance(name_or_filters, (dict, list)) else {"name": name_or_filters}
+    if name_or_filters is None:
+        filters = None
+    rows = get_list(meta.name, fields=list(fields) if many else [fields], filters=filters, limit_page_length=1,
+                    ignore_permissions=ignore_permissions)
+    if not rows:
+        return None
+    row = rows[0]
+    if as_dict:
+        return row
+    return tuple(row.values()) if many else next(iter(row.values()))
+
+
+# -- validation -----------------------------------------------------------------------------------
+def _validate_fields(doc: Document, before: Document | None = None) -> None:
+    meta = doc.meta
+    missing: list[str] = []
+    for f in meta.data_fields:
+        value = coerce(f, doc._data.get(f.fieldname))
+        doc._data[f.fieldname] = value
+        if f.reqd and (value is None or (isinstance(value, str) and not value.strip())):
+            missing.append(f.label)
+        if f.fieldtype == "Select" and value not in (None, "") and value not in f.select_options:
+            raise ValidationError(f"{f.label} cannot be {value!r}. It should be one of: "
+                                  f"{', '.join(o for o in f.select_options if o)}")
+        if f.fieldtype == "Link" and value and not store.linked_exists(f.options, value):
+            raise LinkValidationError(f"{f.label}: {f.options} {value!r} does not exist")
+        if f.unique and value not in (None, "") and not meta.istable:
+            existing = get_list(meta.name, fields=["name"], filters={f.fieldname: value},
+                                limit_page_length=1, ignore_permissions=True)
+            if existing and existing[0]["name"] != doc._data.get("name"):
+                raise DuplicateEntryError(f"{meta.name}: {f.label} {value!r} is already used by "
+                                          f"{existing[0]['name']}")
+    if missing:
+        where = f" in row {doc._data.get('idx')} of {doc._data.get('parentfield')}" if meta.istable else ""
+        raise MandatoryError(f"{meta.name}: value missing for {', '.join(missing)}{where}")
+    for f in meta.table_fields:
+        for i, row in enumerate(doc._data.get(f.fieldname) or [], start=1):
+            row._data.update({"idx": i, "parentfield": f.fieldname, "parenttype": meta.name,
+                              "parent": doc._data.get("name"), "docstatus": doc._data.get("docstatus", 0)})
+            _validate_fields(row)
+
+
+def _stamp_children(doc: Document, user: str, now: dt.datetime) -> None:
+    for f in doc.meta.table_fields:
+        for row in doc._data.get(f.fieldname) or []:
+            if not row._data.get("name"):
+                set_name(row)
+            row._data.setdefault("owner", user)
+            if row._data.get("creation") is None:
+                row._data["creation"] = now
+            if row._data.get("owner") is None:
+                row._data["owner"] = doc._data.get("owner") or user
+            row._data.update({"modified": now, "modified_by": user})
+
+
+def _check_docstatus(doc: Document) -> int:
+    try:
+        status = int(doc._data.get("docstatus") or 0)
+    except (TypeError, ValueError):
+        raise ValidationError("docstatus must be 0 (draft), 1 (submitted) or 2 (cancelled)") from None
+    if status not in (0, 1, 2):
+        raise ValidationError("docstatus must be 0 (draft), 1 (submitted) or 2 (cancelled)")
+    if status and not doc.meta.is_submittable:
+        raise ValidationError(f"{doc.meta.name} is not submittable; docstatus must be 0")
+    doc._data["docstatus"] = status
+    return status
+
+
+def _guard_editable(meta: DocType) -> None:
+    if meta.read_only:
+        raise ValidationError(f"{meta.name} documents are managed elsewhere and cannot be changed here")
+    if meta.istable:
+        raise ValidationError(f"{meta.name} rows are saved through their parent document")
+
+
+# -- writing --------------------------------------------------------------------------------------
+def insert(doc: Document, ignore_permissions: bool = False) -> Document:
+    meta = doc.meta
+    _guard_editable(meta)
+    ensure_writable("insert a document")
+    if not doc.is_new():
+        raise ValidationError(f"{meta.name} {doc.name} is already saved; use save()")
+    user = acting_user()
+    with transaction():
+        docstatus = _check_docstatus(doc)
+        if not ignore_permissions:
+            permissions.check(meta.name, "create", doc, user)
+            if docstatus == 1:
+                permissions.check(meta.name, "submit", doc, user)
+        if docstatus == 2:
+            raise ValidationError("A new document cannot be inserted as cancelled")
+        _apply_defaults(doc)
+        now = _now()
+        doc._data.update({"owner": doc._data.get("owner") or user, "creation": now, "modified": now,
+                          "modified_by": user, "idx": doc._data.get("idx") or 0})
+        fire(doc, "before_insert")
+        fire(doc, "before_naming")
+        set_name(doc)
+        fire(doc, "before_validate")
+        fire(doc, "validate")
+        if docstatus == 1:
+            fire(doc, "before_submit")
+        _check_docstatus(doc)
+        _validate_fields(doc)
+        if store.exists(meta, doc._data["name"]):
+            raise DuplicateEntryError(f"{meta.name} {doc._data['name']} already exists")
+        _stamp_children(doc, user, now)
+        store.insert_row(meta, doc._data)
+        store.replace_children(meta, doc._data["name"], doc)
+        object.__setattr__(doc, "_new", False)
+        fire(doc, "after_insert")
+        fire(doc, "on_update")
+        if docstatus == 1:
+            fire(doc, "on_submit")
+    return doc
+
+
+def save(doc: Document, ignore_permissions: bool = False) -> Document:
+    if doc.is_new():
+        return insert(doc, ignore_permissions=ignore_permissions)
+    meta = doc.meta
+    _guard_editable(meta)
+    ensure_writable("save a document")
+    user = acting_user()
+    with transaction():
+        stored = Document(meta)
+        stored._load(store.load(meta, doc.name, for_update=True))
+        _check_timestamp(doc, stored)
+        old, new = int(stored.docstatus or 0), _check_docstatus(doc)
+        object.__setattr__(doc, "_before", stored)
+        if old == 2:
+            raise ValidationError(f"{meta.name} {doc.name} is cancelled and cannot be changed")
+        if (old, new) == (0, 0):
+            _check_perm(meta, "write", doc, user, ignore_permissions)
+            events_before, events_after = ("before_validate", "validate"), ("on_update",)
+        elif (old, new) == (0, 1):
+            _check_perm(meta, "submit", doc, user, ignore_permissions)
+            events_before = ("before_validate", "validate", "before_submit")
+            events_after = ("on_update", "on_submit")
+        elif (old, new) == (1, 1):
+            _check_perm(meta, "write", doc, user, ignore_permissions)
+            events_before, events_after = ("before_update_after_submit",), ("on_update_after_submit",)
+        elif (old, new) == (1, 2):
+            _check_perm(meta, "cancel", doc, user, ignore_permissions)
+            events_before, events_after = ("before_cancel",), ("on_cancel",)
+        else:
+            raise ValidationError(f"Cannot change docstatus from {old} to {new}: a draft is submitted (1) before "
+                                  "it can be cancelled (2), and a submitted document cannot go back to draft")
+        for event in events_before:
+            fire(doc, event)
+        if _check_docstatus(doc) != new:
+            raise ValidationError("A script may not change docstatus during the operation")
+        if old == 1:
+            _check_allowed_after_submit(doc, stored, cancelling=new == 2)
+        _validate_fields(doc)
+        now = _now()
+        doc._data.update({"modified": now, "modified_by": user, "owner": stored.owner,
+                          "creation": stored.creation})
+        _stamp_children(doc, user, now)
+        store.update_row(meta, doc.name, doc._data)
+        store.replace_children(meta, doc.name, doc)
+        for event in events_after:
+            fire(doc, event)
+    return doc
+
+
+def _check_perm(meta: DocType, ptype: str, doc: Document, user: str, ignore: bool) -> None:
+    if not ignore:
+        permissions.check(meta.name, ptype, doc, user)
+
+
+def _check_timestamp(doc: Document, stored: Document) -> None:
+    mine = doc._data.get("modified")
+    if mine in (None, ""):
+        return
+    try:
+        mine_dt = to_datetime(mine)
+    except ValueError:
+        raise ValidationError("modified must be a date and time") from None
+    if mine_dt != stored.modified:
+        raise TimestampMismatchError(
+            f"{doc.meta.name} {doc.name} was changed by {stored.modified_by} after you opened it "
+            f"(at {stored.modified}); reload it and make your change again"
+        )
+
+
+def _check_allowed_after_submit(doc: Document, stored: Document, cancelling: bool) -> None:
+    meta = doc.meta
+    for f in meta.fields:
+        if f.allow_on_submit:
+            continue
+        if f.is_table:
+            mine = [r.as_dict() for r in doc._data.get(f.fieldname) or []]
+            theirs = [r.as_dict() for r in stored._data.get(f.fieldname) or []]
+            strip = ("modified", "modified_by", "creation", "owner", "docstatus", "doctype")
+            changed = [{k: v for k, v in r.items() if k not in strip} for r in mine] != [
+                {k: v for k, v in r.items() if k not in strip} for r in theirs]
+        else:
+            try:
+                changed = coerce(f, doc._data.get(f.fieldname)) != coerce(f, stored._data.get(f.fieldname))
+            except ValidationError:
+                changed = True
+        if changed:
+            verb = "cancelling" if cancelling else "submission"
+            raise ValidationError(f"Not allowed to change {f.label} after {verb}")
+
+
+def submit(doc: Document, ignore_permissions: bool = False) -> Document:
+    doc._data["docstatus"] = 1
+    return save(doc, ignore_permissions=ignore_permissions)
+
+
+def cancel(doc: Document, ignore_permissions: bool = False) -> Document:
+    if doc.is_new():
+        raise ValidationError("A new document cannot be cancelled")
+    doc._data["docstatus"] = 2
+    return save(doc, ignore_permissions=ignore_permissions)
+
+
+def delete(doctype: str, name: str, ignore_permissions: bool = False) -> None:
+    meta = meta_of(doctype)
+    _guard_editable(meta)
+    ensure_writable("delete a document")
+    with transaction():
+        doc = get_doc(meta.name, name, check_permission=False, for_update=True)
+        if not ignore_permissions:
+            permissions.check(meta.name, "delete", doc)
+        if int(doc.docstatus or 0) == 1:
+            raise ValidationError(f"{meta.name} {name} is submitted and cannot be deleted; cancel it first")
+        fire(doc, "on_trash")
+        store.delete_row(meta, doc.name)
+        fire(doc, "after_delete")
+
+
+def db_set(doc: Document, values: dict[str, Any], update_modified: bool = True) -> None:
+    """Write fields straight to the row: no hooks, no validation beyond types (Frappe's db_set)."""
+    meta = doc.meta
+    _guard_editable(meta)
+    ensure_writable("change a document")
+    with transaction():
+        clean: dict[str, Any] = {}
+        for key, value in values.items():
+            f = meta.get_field(key)
+            if f is None or f.is_table:
+                raise ValidationError(f"{meta.name} has no field {key!r} to set")
+            clean[key] = coerce(f, value)
+        if update_modified:
+            clean["modified"] = _now()
+            clean["modified_by"] = acting_user()
+        if not store.update_fields(meta, doc.name, clean):
+            raise DoesNotExistError(f"{meta.name} {doc.name} not found")
+        doc._data.update(clean)
+
+
+def set_value(doctype: str, name: str, values: dict[str, Any], ignore_permissions: bool = False) -> Document:
+    """frappe.client.set_value: load, change, save with the full lifecycle."""
+    with transaction():
+        doc = get_doc(doctype, name, check_permission=not ignore_permissions)
+        doc.update(values)
+        doc._data["modified"] = None  # the caller did not read a version: no timestamp check
+        return save(doc, ignore_permissions=ignore_permissions)
+
+
+def print_doc(doctype: str, name: str) -> Document:
+    """Load for printing and fire Before Print; nothing is written."""
+    with transaction():
+        doc = get_doc(doctype, name)
+        fire(doc, "before_print")
+        return doc
+
+
+# -- entry points for the REST API and the desk (each one transaction) ----------------------------
+_SYSTEM_KEYS = ("owner", "creation", "modified_by", "doctype")
+
+
+def _clean_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k not in _SYSTEM_KEYS and not str(k).startswith("_")}
+
+
+def list_for_api(doctype: str, args: dict[str, Any]) -> list:
+    return get_list(
+        doctype,
+        fields=args.get("fields"),
+        filters=args.get("filters"),
+        or_filters=args.get("or_filters"),
+        order_by=args.get("order_by"),
+        limit_start=args.get("limit_start", 0),
+        limit_page_length=args.get("limit_page_length", args.get("limit", 20)),
+        as_list=str(args.get("as_list", "")).lower() in ("1", "true"),
+    )
+
+
+def create_from_api(doctype: str, values: dict[str, Any]) -> Document:
+    if values.get("doctype") not in (None, doctype):
+        raise ValidationError(f"The body's doctype {values['doctype']!r} does not match {doctype!r}")
+    with transaction():
+        doc = new_doc(doctype, _clean_values({k: v for k, v in values.items() if k != "modified"}))
+        return insert(doc)
+
+
+def update_from_api(doctype: str, name: str, values: dict[str, Any]) -> Document:
+    """PUT: changed fields; docstatus 0->1 submits, 1->2 cancels."""
+    with transaction():
+        doc = get_doc(doctype, name)
+        values = _clean_values(values)
+        values.pop("name", None)
+        doc.update(values)
+        if "modified" not in values:
+            doc._data["modified"] = None  # no version given: last write wins, as in Frappe's PUT
+        return save(doc)
+
+
+def delete_from_api(doctype: str, name: str) -> None:
+    delete(doctype, name)

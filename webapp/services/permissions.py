@@ -1,0 +1,47 @@
+"""Role permissions on doctypes (read, write, create, delete, submit, cancel)."""
+
+from __future__ import annotations
+
+from webapp.doctypes import registry
+from webapp.doctypes.meta import ALL, PTYPES
+from webapp.errors import PermissionError, ValidationError
+from webapp.services.context import acting_user
+
+GUEST = "Guest"
+
+
+def roles_of(user: str) -> set[str]:
+    if user == GUEST or not user:
+        return {GUEST}
+    from webapp.services.users import get_user
+
+    u = get_user(user)
+    if u is None or not u.enabled:
+        return {GUEST}
+    return {*u.roles, ALL}
+
+
+def has_permission(doctype: str, ptype: str = "read", doc=None, user: str | None = None) -> bool:
+    if ptype not in PTYPES:
+        raise ValidationError(f"Unknown permission type {ptype!r}; use one of {', '.join(PTYPES)}")
+    meta = registry.get(doctype)
+    if meta is None:
+        return False
+    if meta.istable:
+        return False  # child rows are reached through their parent only
+    user = user or acting_user()
+    if user == "Administrator":
+        return not (meta.read_only and ptype != "read")
+    roles = roles_of(user)
+    return any(getattr(p, ptype) for p in meta.permissions if p.role in roles)
+
+
+def check(doctype: str, ptype: str = "read", doc=None, user: str | None = None) -> None:
+    user = user or acting_user()
+    if not has_permission(doctype, ptype, doc, user):
+        what = f"{doctype} {doc.name}" if doc is not None and getattr(doc, "name", None) else doctype
+        raise PermissionError(f"Not permitted: {user} cannot {ptype} {what}")
+
+
+def allowed_doctypes(ptype: str = "read", user: str | None = None) -> list[str]:
+    return [dt.name for dt in registry.all_doctypes() if has_permission(dt.name, ptype, user=user)]
