@@ -32,6 +32,12 @@ class FrappeError(Exception):
 
 class ValidationError(FrappeError):
     http_status_code = 417
+    #: the fields the error is about (the desk shows the message next to them)
+    fields: tuple[str, ...] = ()
+
+    def for_fields(self, *fieldnames: str) -> ValidationError:
+        self.fields = tuple(fieldnames)
+        return self
 
 
 class MandatoryError(ValidationError):

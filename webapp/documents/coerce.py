@@ -14,7 +14,7 @@ _DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%
 
 
 def _bad(f: Field, value: Any, what: str) -> ValidationError:
-    return ValidationError(f"{f.label}: {value!r} is not a valid {what}")
+    return ValidationError(f"{f.label}: {value!r} is not a valid {what}").for_fields(f.fieldname)
 
 
 def to_date(value: Any) -> dt.date | None:
@@ -60,7 +60,8 @@ def coerce(f: Field, value: Any) -> Any:
             raise _bad(f, value, "text value")
         text = value if isinstance(value, str) else str(value)
         if t in ("Data", "Link", "Select") and len(text) > 140:
-            raise ValidationError(f"{f.label}: the value is {len(text)} characters long; at most 140 are allowed")
+            raise ValidationError(
+                f"{f.label}: the value is {len(text)} characters long; at most 140 are allowed").for_fields(f.fieldname)
         return None if t == "Link" and text == "" else text
     if t in ("Int", "Check"):
         if value in (None, ""):

@@ -169,25 +169,27 @@ def get_value(doctype: str, name_or_filters: Any, fieldname: Any = "name", as_di
 def _validate_fields(doc: Document, before: Document | None = None) -> None:
     meta = doc.meta
     missing: list[str] = []
+    missing_fields: list[str] = []
     for f in meta.data_fields:
         value = coerce(f, doc._data.get(f.fieldname))
         doc._data[f.fieldname] = value
         if f.reqd and (value is None or (isinstance(value, str) and not value.strip())):
             missing.append(f.label)
+            missing_fields.append(f.fieldname)
         if f.fieldtype == "Select" and value not in (None, "") and value not in f.select_options:
             raise ValidationError(f"{f.label} cannot be {value!r}. It should be one of: "
-                                  f"{', '.join(o for o in f.select_options if o)}")
+                                  f"{', '.join(o for o in f.select_options if o)}").for_fields(f.fieldname)
         if f.fieldtype == "Link" and value and not store.linked_exists(f.options, value):
-            raise LinkValidationError(f"{f.label}: {f.options} {value!r} does not exist")
+            raise LinkValidationError(f"{f.label}: {f.options} {value!r} does not exist").for_fields(f.fieldname)
         if f.unique and value not in (None, "") and not meta.istable:
             existing = get_list(meta.name, fields=["name"], filters={f.fieldname: value},
                                 limit_page_length=1, ignore_permissions=True)
             if existing and existing[0]["name"] != doc._data.get("name"):
                 raise DuplicateEntryError(f"{meta.name}: {f.label} {value!r} is already used by "
-                                          f"{existing[0]['name']}")
+                                          f"{existing[0]['name']}").for_fields(f.fieldname)
     if missing:
         where = f" in row {doc._data.get('idx')} of {doc._data.get('parentfield')}" if meta.istable else ""
-        raise MandatoryError(f"{meta.name}: value missing for {', '.join(missing)}{where}")
+        raise MandatoryError(f"{meta.name}: value missing for {', '.join(missing)}{where}").for_fields(*missing_fields)
     for f in meta.table_fields:
         for i, row in enumerate(doc._data.get(f.fieldname) or [], start=1):
             row._data.update({"idx": i, "parentfield": f.fieldname, "parenttype": meta.name,
