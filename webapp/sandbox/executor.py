@@ -1,0 +1,254 @@
+"""``execute()``: run a compiled script with the guards and under its budget."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import guards
+from .errors import ScriptMemoryError, ScriptNestingError, ScriptTimeoutError
+from .limits import (
+    DEFAULT_LIMITS,
+    RECURSION_MARGIN,
+    WATCHDOG,
+    Limits,
+    RunState,
+    _Kill,
+    current_state,
+    set_current_state,
+    stack_depth,
+)
+from .modules import guarded_import
+from .policy import CompiledScript
+
+TRUNCATED_MARKER = "\n[output truncated]"
+
+
+@dataclass
+class RunResult:
+    """What a run did. ``error`` is the original exception object (re-raise it to keep its type)."""
+
+    status: str  # "Success" | "Error" | "Timeout" | "Memory"
+    output: str = ""
+    error: BaseException | None = None
+    lineno: int | None = None
+    duration_ms: float = 0.0
+    namespace: dict[str, Any] = field(default_factory=dict)
+
+
+class _Output:
+    """Where ``print`` (and a default ``log``) write; capped at ``limit`` characters."""
+
+    __slots__ = ("parts", "size", "limit", "truncated")
+
+    def __init__(self, limit: int) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.limit = limit
+        self.truncated = False
+
+    def write(self, text: str) -> None:
+        if self.truncated:
+            return
+        room = self.limit - self.size
+        if len(text) > room:
+            self.parts.append(text[:max(room, 0)])
+            self.parts.append(TRUNCATED_MARKER)
+            self.size = self.limit
+            self.truncated = True
+            return
+        self.parts.append(text)
+        self.size += len(text)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    # RestrictedPython compiles ``print(...)`` to ``_print._call_print(...)`` and ``printed``
+    # to ``_print()``, after ``_print = _print_(_getattr_)`` in each function that prints.
+    def _call_print(self, *objects: Any, sep: Any = " ", end: Any = "\n", file: Any = None,
+                    flush: bool = False) -> None:
+        sep = " " if sep is None else sep
+        end = "\n" if end is None else end
+        if not isinstance(sep, str) or not isinstance(end, str):
+            raise TypeError("sep and end must be strings")
+        if self.truncated:
+            return
+        self.write(sep.join([str(o) for o in objects]) + end)
+
+    def __call__(self) -> str:
+        return self.text()
+
+    def factory(self, _getattr_: Any = None) -> _Output:
+        return self
+
+    def log(self, *objects: Any) -> None:
+        self._call_print(*objects)
+
+
+_BUILTINS = guards.base_builtins()
+_BUILTINS["__import__"] = guarded_import
+
+# The guard names the compiled code calls; copied into every run's globals.
+_GUARD_GLOBALS: dict[str, Any] = {
+    "__builtins__": _BUILTINS,
+    "__name__": "__server_script__",
+    "__metaclass__": guards.script_class,
+    "_getattr_": guards.guarded_getattr,
+    "_getitem_": guards.guarded_getitem,
+    "_write_": guards.guarded_write,
+    "_getiter_": guards.guarded_iter,
+    "_iter_unpack_sequence_": guards.iter_unpack_sequence,
+    "_unpack_sequence_": guards.unpack_sequence,
+    "_inplacevar_": guards.guarded_inplacevar,
+    "_apply_": guards.guarded_apply,
+    "_mul_": guards.guarded_mul,
+    "_pow_": guards.guarded_pow,
+    "_lshift_": guards.guarded_lshift,
+    "_mod_": guards.guarded_mod,
+    "_floordiv_": guards.guarded_floordiv,
+    "_format_": guards.guarded_format_value,
+}
+_PER_RUN_NAMES = ("_print_", "_check_", "_print")
+_INJECTED = tuple(_GUARD_GLOBALS) + _PER_RUN_NAMES
+
+
+def safe_builtins() -> dict[str, Any]:
+    """A copy of the builtins scripts get (incl. the guarded ``__import__``)."""
+    return dict(_BUILTINS)
+
+
+def _script_lineno(exc: BaseException, filenames: set[str]) -> int | None:
+    tb = exc.__traceback__
+    lineno = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in filenames:
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    return lineno
+
+
+def execute(compiled: CompiledScript, namespace: dict[str, Any],
+            limits: Limits | None = None) -> RunResult:
+    """Run ``compiled`` with a copy of ``namespace`` as its globals.
+
+    Script errors come back in the RunResult, never raised. Re-entrant: a script may call Python
+    code that runs another script; the inner run shares the outer run's deadline and memory
+    baseline, may nest ``max_nesting`` deep, and if the budget runs out inside it, the kill is
+    raised out of the inner ``execute()`` so that the outer run ends too.
+    """
+    limits = limits or DEFAULT_LIMITS
+    outer = current_state()
+    if outer is None:
+        return _run_outermost(compiled, namespace, limits)
+    return _run_nested(outer, compiled, namespace, limits)
+
+
+def _globals_for(namespace: dict[str, Any], state: RunState, out: _Output) -> dict[str, Any]:
+    g = dict(namespace)
+    g.update(_GUARD_GLOBALS)
+    g["_print_"] = out.factory
+    g["_check_"] = state.check
+    if "log" not in g:
+        g["log"] = out.log
+    return g
+
+
+def _exec(compiled: CompiledScript, g: dict[str, Any]) -> BaseException | None:
+    try:
+        try:
+            exec(compiled.code, g)  # noqa: S102 - compiled under the sandbox policy
+        except BaseException as exc:  # every script error is data for the caller
+            return exc
+    except BaseException as exc:  # a kill that landed in the handler above
+        return exc
+    return None
+
+
+def _finish(compiled: CompiledScript, state: RunState, g: dict[str, Any], out: _Output,
+            error: BaseException | None, started: float) -> RunResult:
+    lineno = _script_lineno(error, state.filenames) if error is not None else None
+    status = "Success" if error is None else "Error"
+    if state.killed is not None:
+        status = state.killed
+        if not isinstance(error, (ScriptTimeoutError, ScriptMemoryError)):
+            error = state.kill_error()
+    elif isinstance(error, MemoryError):
+        status = "Memory"
+        error = ScriptMemoryError(f"Script exceeded its memory limit: {error}".rstrip(": "))
+    elif isinstance(error, RecursionError) and "maximum recursion depth" in str(error):
+        error = RecursionError(
+            f"Script recursed too deep: maximum recursion depth of about "
+            f"{state.limits.max_recursion} calls exceeded")
+    elif isinstance(error, _Kill):  # pragma: no cover - a kill always sets state.killed first
+        status = "Timeout"
+        error = state.kill_error()
+    for name in _INJECTED:
+        g.pop(name, None)
+    if g.get("log") == out.log:
+        del g["log"]
+    return RunResult(status, out.text(), error, lineno, (time.perf_counter() - started) * 1000.0, g)
+
+
+def _run_outermost(compiled: CompiledScript, namespace: dict[str, Any],
+                   limits: Limits) -> RunResult:
+    started = time.perf_counter()
+    state = RunState(limits)
+    state.filenames.add(compiled.filename)
+    out = _Output(limits.max_output_chars)
+    g = _globals_for(namespace, state, out)
+    previous_limit = WATCHDOG.push_recursion_limit(
+        state.tid, stack_depth() + limits.max_recursion + RECURSION_MARGIN)
+    set_current_state(state)
+    WATCHDOG.register(state)
+    error: BaseException | None = None
+    ran = False
+    try:
+        # A kill may still land anywhere until unregister() has run (even between these lines):
+        # keep catching it until unregister() is done.
+        while True:
+            try:
+                if not ran:
+                    ran = True
+                    error = _exec(compiled, g)
+                WATCHDOG.unregister(state)
+                break
+            except _Kill as exc:
+                if error is None:
+                    error = exc
+    finally:
+        set_current_state(None)
+        WATCHDOG.pop_recursion_limit(state.tid, previous_limit)
+    return _finish(compiled, state, g, out, error, started)
+
+
+def _run_nested(state: RunState, compiled: CompiledScript, namespace: dict[str, Any],
+                limits: Limits) -> RunResult:
+    started = time.perf_counter()
+    if state.killed is not None:
+        raise state.kill_error()
+    if state.depth >= state.limits.max_nesting:
+        return RunResult("Error", "", ScriptNestingError(
+            f"Too many nested script runs (more than {state.limits.max_nesting})"),
+            None, 0.0, {})
+    out = _Output(limits.max_output_chars)
+    g = _globals_for(namespace, state, out)
+    # The inner run may shorten the deadline, never extend it.
+    saved_deadline = state.deadline
+    state.deadline = min(state.deadline, time.monotonic() + limits.timeout_s)
+    added_filename = compiled.filename not in state.filenames
+    if added_filename:
+        state.filenames.add(compiled.filename)
+    state.depth += 1
+    try:
+        error = _exec(compiled, g)
+    finally:
+        state.depth -= 1
+        state.deadline = saved_deadline
+    result = _finish(compiled, state, g, out, error, started)
+    if added_filename:
+        state.filenames.discard(compiled.filename)
+    if state.killed is not None:
+        # The whole outer run is over budget: don't let the code between the runs carry on.
+        raise result.error  # type: ignore[misc]
+    return result

@@ -1,0 +1,609 @@
+"""Run-time guards the compiled script calls (``_getattr_``, ``_write_``, ``_mul_`` ...).
+
+The compile policy (policy.py) rewrites attribute reads, writes, iteration and the dangerous
+operators into calls of these functions; everything here assumes the script author is an attacker.
+Size guards refuse an operation *before* a C call could allocate past the run's memory budget,
+because an asynchronous kill cannot interrupt a running C call.
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+import string
+import types
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
+
+from .limits import alloc_cap, over_budget
+
+# --------------------------------------------------------------------------------------------
+# Attribute reads
+# --------------------------------------------------------------------------------------------
+
+# Attributes that lead to frames, code, globals or the class graph, refused on every object.
+BLOCKED_ATTRS = frozenset({
+    "mro", "format", "format_map", "with_traceback", "vformat", "get_field", "get_value",
+    "convert_field", "format_field", "parse", "tb_frame", "tb_next", "gi_frame", "gi_code",
+    "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "cr_origin", "ag_frame", "ag_code",
+    "ag_await", "f_back", "f_globals", "f_locals", "f_builtins", "f_code", "f_trace",
+    "co_code", "func_globals", "func_code", "im_func", "im_self", "im_class",
+})
+BLOCKED_PREFIXES = ("_", "gi_", "ag_", "cr_", "f_", "tb_", "co_", "func_", "im_")
+# The Formatter family's traversal methods; refused above by name, kept here to document why.
+_EXC_LEAKY = ("obj", "name")  # AttributeError.obj / NameError.name leak objects (CVE-2024-47532)
+
+_STR_TYPES = (str, bytes, bytearray)
+_ModuleType = types.ModuleType
+
+
+def _refuse_attr(name: str) -> AttributeError:
+    if name.startswith("_"):
+        return AttributeError(f'"{name}" is an invalid attribute name because it starts with "_"')
+    return AttributeError(f'"{name}" is a restricted name that a server script may not access')
+
+
+def guarded_getattr(obj: Any, name: str, default: Any = ...) -> Any:
+    """``obj.name`` in a script. Missing attributes raise AttributeError (Frappe returned None)."""
+    if type(name) is not str:
+        raise TypeError("attribute name must be a str")
+    if name in BLOCKED_ATTRS or name.startswith(BLOCKED_PREFIXES):
+        raise _refuse_attr(name)
+    tp = type(obj)
+    hook = _ATTR_HOOKS.get(tp)
+    if hook is not None:
+        value = hook(obj, name)
+        if value is not None:
+            return value
+    elif tp is _ModuleType:
+        raise AttributeError("modules are not available to server scripts")
+    elif name in _EXC_LEAKY and isinstance(obj, (AttributeError, NameError)):
+        raise _refuse_attr(name)
+    elif isinstance(obj, string.Formatter) or obj is string.Formatter:
+        raise _refuse_attr(name)
+    if default is ...:
+        return getattr(obj, name)
+    return getattr(obj, name, default)
+
+
+# --- size-checked replacements for str/bytes methods that can allocate far more than their input --
+
+def _check_len(n: int, what: str, unit: int = 1) -> None:
+    if n * unit > 4 * 1024 * 1024 and n * unit > alloc_cap():
+        raise over_budget(f"{what} would create an object of {n * unit // (1024 * 1024)} MB")
+
+
+def _pad_method(obj: Any, meth: str) -> Callable[..., Any]:
+    real = getattr(obj, meth)
+
+    def pad(width: int, *args: Any) -> Any:
+        _check_len(operator.index(width), f"{meth}()")
+        return real(width, *args)
+
+    return pad
+
+
+def _expandtabs(obj: Any) -> Callable[..., Any]:
+    real = obj.expandtabs
+
+    def expandtabs(tabsize: int = 8) -> Any:
+        _check_len(len(obj) * max(operator.index(tabsize), 1), "expandtabs()")
+        return real(tabsize)
+
+    return expandtabs
+
+
+def _replace(obj: Any) -> Callable[..., Any]:
+    real = obj.replace
+
+    def replace(old: Any, new: Any, count: int = -1) -> Any:
+        if len(new) > len(old):
+            hits = obj.count(old) if count < 0 else min(count, obj.count(old))
+            _check_len(len(obj) + hits * (len(new) - len(old)), "replace()")
+        return real(old, new, count)
+
+    return replace
+
+
+def _join(obj: Any) -> Callable[..., Any]:
+    real = obj.join
+
+    def join(iterable: Iterable[Any]) -> Any:
+        items = iterable if type(iterable) in (list, tuple) else list(iterable)
+        if len(obj) and len(items) > 1:
+            _check_len(len(obj) * (len(items) - 1), "join()")
+        return real(items)
+
+    return join
+
+
+def _translate(obj: Any) -> Callable[..., Any]:
+    real = obj.translate
+
+    def translate(table: Any, *args: Any) -> Any:
+        if isinstance(table, dict) and table:
+            longest = max((len(v) for v in table.values() if isinstance(v, str)), default=1)
+            _check_len(len(obj) * longest, "translate()")
+        return real(table, *args)
+
+    return translate
+
+
+_STR_HOOKS: dict[str, Callable[[Any], Callable[..., Any]]] = {
+    "ljust": lambda o: _pad_method(o, "ljust"),
+    "rjust": lambda o: _pad_method(o, "rjust"),
+    "center": lambda o: _pad_method(o, "center"),
+    "zfill": lambda o: _pad_method(o, "zfill"),
+    "expandtabs": _expandtabs,
+    "replace": _replace,
+    "join": _join,
+    "translate": _translate,
+}
+
+
+def _str_hook(obj: Any, name: str) -> Any:
+    make = _STR_HOOKS.get(name)
+    return make(obj) if make is not None else None
+
+
+def _int_to_bytes(obj: int) -> Callable[..., bytes]:
+    def to_bytes(length: int = 1, byteorder: str = "big", *, signed: bool = False) -> bytes:
+        _check_len(operator.index(length), "to_bytes()")
+        return obj.to_bytes(length, byteorder, signed=signed)
+
+    return to_bytes
+
+
+def _int_hook(obj: Any, name: str) -> Any:
+    return _int_to_bytes(obj) if name == "to_bytes" else None
+
+
+def _type_hook(obj: Any, name: str) -> Any:
+    # Class attributes are fine, but reaching a str/bytes method through its class skips the size
+    # guard above (``str.ljust("x", 10**10)``).
+    if obj in _STR_TYPES and name in _STR_HOOKS:
+        raise AttributeError(f"use the method on a value instead: x.{name}(...)")
+    if obj is int and name == "to_bytes":
+        raise AttributeError("use the method on a value instead: n.to_bytes(...)")
+    if obj is string.Formatter or (isinstance(obj, type) and issubclass(obj, string.Formatter)):
+        raise _refuse_attr(name)
+    return None
+
+
+_ATTR_HOOKS: dict[type, Callable[[Any, str], Any]] = {
+    str: _str_hook, bytes: _str_hook, bytearray: _str_hook, int: _int_hook, bool: _int_hook,
+    type: _type_hook,
+}
+
+# --------------------------------------------------------------------------------------------
+# Writes
+# --------------------------------------------------------------------------------------------
+
+# Built-in mutable containers are the script's own data wherever they were made. Exact types only:
+# a caller's dict subclass (a config mapping, say) is not writable unless marked.
+_BUILTIN_WRITABLE = frozenset({dict, list, set, bytearray})
+_MARKED: set[type] = set()
+_writable_cache: dict[type, bool] = {}
+
+
+def mark_writable(cls: type) -> type:
+    """Let scripts set attributes and items on instances of ``cls`` (and its subclasses).
+
+    Usable as a class decorator. Meant for documents, ``_dict``, ``flags``: objects whose state is
+    the script's to change. Never for classes, modules or API namespaces.
+    """
+    if not isinstance(cls, type) or issubclass(cls, (type, types.ModuleType)):
+        raise TypeError("mark_writable() takes a class whose instances are plain data")
+    _MARKED.add(cls)
+    _writable_cache.clear()
+    return cls
+
+
+_SCRIPT_CLASS_ATTR = "__sandbox_script_class__"
+
+
+def _is_writable_type(tp: type) -> bool:
+    ok = _writable_cache.get(tp)
+    if ok is None:
+        ok = (not issubclass(tp, (type, types.ModuleType))) and (
+            any(base in _MARKED for base in tp.__mro__)
+            or getattr(tp, _SCRIPT_CLASS_ATTR, False) is True)
+        _writable_cache[tp] = ok
+    return ok
+
+
+def guarded_write(obj: Any) -> Any:
+    """``_write_(obj)`` before ``obj.x = ...``, ``obj[k] = ...``, ``del obj.x``, ``del obj[k]``."""
+    tp = type(obj)
+    if tp in _BUILTIN_WRITABLE or _is_writable_type(tp):
+        return obj
+    raise TypeError(f"a server script cannot modify {_describe(obj)}")
+
+
+def _describe(obj: Any) -> str:
+    if isinstance(obj, type):
+        return "a class"
+    if isinstance(obj, types.ModuleType):
+        return "a module"
+    if callable(obj) and isinstance(obj, (types.FunctionType, types.BuiltinFunctionType,
+                                          types.MethodType)):
+        return "a function"
+    return f"objects of type {type(obj).__name__!r}"
+
+
+def script_class(name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> type:
+    """``__metaclass__`` for ``class`` statements: a normal class, marked as the script's own.
+
+    Its instances are writable by the script (they are its data); the class object is not.
+    """
+    for base in bases:
+        if not isinstance(base, type):
+            raise TypeError("class bases must be classes")
+    namespace[_SCRIPT_CLASS_ATTR] = True
+    cls = builtins.type(name, bases, namespace)
+    _writable_cache.pop(cls, None)
+    return cls
+
+
+# --------------------------------------------------------------------------------------------
+# Operators that can build huge objects in one C call
+# --------------------------------------------------------------------------------------------
+
+INT_MAX_BITS = 65536  # ~19,700 decimal digits: plenty for business scripts and RSA-size math
+_SMALL = 1 << 20  # results under this many items/bytes skip the budget lookup entirely
+
+
+def _seq_repeat_check(seq: Any, times: Any) -> None:
+    if type(times) is not int and type(times) is not bool:
+        return  # let Python raise its own TypeError
+    n = len(seq) * times
+    if n > _SMALL:
+        unit = 8 if isinstance(seq, (list, tuple)) else 1
+        _check_len(n, "repeating a sequence", unit)
+
+
+def _int_bits_check(bits: int) -> None:
+    if bits > INT_MAX_BITS:
+        raise over_budget(f"the result would be an integer of about {bits} bits "
+                          f"(limit {INT_MAX_BITS})")
+
+
+def guarded_mul(a: Any, b: Any) -> Any:
+    ta = type(a)
+    tb = type(b)
+    if ta is int and tb is int:
+        if a.bit_length() + b.bit_length() > INT_MAX_BITS:
+            _int_bits_check(a.bit_length() + b.bit_length())
+    elif ta is float or tb is float:
+        pass
+    elif hasattr(a, "__len__") and not isinstance(a, dict):
+        _seq_repeat_check(a, b)
+    elif hasattr(b, "__len__") and not isinstance(b, dict):
+        _seq_repeat_check(b, a)
+    return a * b
+
+
+def guarded_pow(a: Any, b: Any, mod: Any = None) -> Any:
+    if mod is not None:
+        return guarded_pow3(a, b, mod)
+    if type(a) is int and type(b) is int and b > 1 and a not in (0, 1, -1):
+        _int_bits_check(b * a.bit_length())
+    return a ** b
+
+
+def guarded_pow3(a: Any, b: Any, mod: Any) -> Any:
+    # Modular exponentiation is one long C loop: keep it to RSA-size numbers.
+    if isinstance(b, int) and isinstance(mod, int) and (b.bit_length() > 4096
+                                                         or mod.bit_length() > 4096):
+        raise over_budget("pow(a, b, m) with numbers over 4096 bits")
+    return builtins.pow(a, b, mod)
+
+
+def guarded_lshift(a: Any, b: Any) -> Any:
+    if type(a) is int and type(b) is int and a and b > 0:
+        _int_bits_check(a.bit_length() + b)
+    return a << b
+
+
+def _bigdiv_check(a: Any, b: Any) -> None:
+    # Dividing two huge ints is quadratic and cannot be interrupted.
+    if type(a) is int and type(b) is int:
+        la = a.bit_length()
+        lb = b.bit_length()
+        if la > 4096 and lb > 4096 and la * lb > (1 << 34):
+            raise over_budget("division of two huge integers")
+
+
+def guarded_floordiv(a: Any, b: Any) -> Any:
+    if type(b) is int and b.bit_length() > 4096:
+        _bigdiv_check(a, b)
+    return a // b
+
+
+_PCT_SPEC = None
+
+
+def _check_percent_format(fmt: Any, args: Any) -> None:
+    # "%999999999d" % 1 allocates a gigabyte in C: check widths and precisions first.
+    global _PCT_SPEC
+    if _PCT_SPEC is None:
+        import re
+
+        _PCT_SPEC = re.compile(rb"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?"
+                               if isinstance(fmt, bytes) else
+                               r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+    pattern = _PCT_SPEC
+    if isinstance(fmt, bytes) != isinstance(pattern.pattern, bytes):
+        import re
+
+        pattern = re.compile(pattern.pattern.encode() if isinstance(fmt, bytes)
+                             else pattern.pattern.decode())
+    star = b"*" if isinstance(fmt, bytes) else "*"
+    for m in pattern.finditer(fmt):
+        for part in m.groups():
+            if part is None:
+                continue
+            if part == star:
+                values = args if isinstance(args, tuple) else (args,)
+                for v in values:
+                    if type(v) is int and v > 100_000:
+                        _check_len(v, "%-formatting width")
+            elif len(part) > 6:
+                _check_len(int(part), "%-formatting width")
+
+
+def guarded_mod(a: Any, b: Any) -> Any:
+    ta = type(a)
+    if ta is str or ta is bytes or ta is bytearray:
+        if (b"%" if ta is not str else "%") in a:
+            _check_percent_format(a, b)
+    elif ta is int and type(b) is int and b.bit_length() > 4096:
+        _bigdiv_check(a, b)
+    return a % b
+
+
+def guarded_divmod(a: Any, b: Any) -> Any:
+    _bigdiv_check(a, b)
+    return builtins.divmod(a, b)
+
+
+_CONVERSIONS = {115: str, 114: repr, 97: ascii}
+
+
+def guarded_format_value(value: Any, spec: str, conversion: int = -1) -> str:
+    """f-string ``{value!c:spec}``: refuse huge widths/precisions before formatting."""
+    if conversion != -1:
+        value = _CONVERSIONS[conversion](value)
+    if type(spec) is str and len(spec) > 6:
+        digits = ""
+        for ch in spec:
+            if ch.isdigit():
+                digits += ch
+                if len(digits) > 6:
+                    _check_len(int(digits[:12]), "an f-string width")
+            else:
+                digits = ""
+    return builtins.format(value, spec)
+
+
+_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
+    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
+    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
+    ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
+    "@=": operator.imatmul,
+}
+
+
+def guarded_inplacevar(op: str, x: Any, y: Any) -> Any:
+    """``x op= y`` (RestrictedPython's ``_inplacevar_``), with the same size checks as ``x op y``."""
+    if op == "+=":
+        if type(x) is int:
+            return x + y
+        if type(x) in _STR_TYPES or type(x) is list:
+            n = len(x) + len(y)
+            if n > _SMALL:
+                _check_len(n, "growing a sequence", 8 if type(x) is list else 1)
+        x += y
+        return x
+    if op == "*=":
+        if type(x) is list or type(x) is bytearray:
+            _seq_repeat_check(x, y)
+            x *= y
+            return x
+        return guarded_mul(x, y)
+    if op == "**=":
+        return guarded_pow(x, y)
+    if op == "<<=":
+        return guarded_lshift(x, y)
+    if op == "%=":
+        return guarded_mod(x, y)
+    if op == "//=":
+        return guarded_floordiv(x, y)
+    fn = _INPLACE.get(op)
+    if fn is None:
+        raise SyntaxError(f"unsupported augmented assignment {op}")
+    return fn(x, y)
+
+
+# --------------------------------------------------------------------------------------------
+# Items, iteration, calls
+# --------------------------------------------------------------------------------------------
+
+def guarded_getitem(obj: Any, key: Any) -> Any:
+    return obj[key]
+
+
+RANGE_FAST_MAX = 1_000_000
+
+
+class LazyRange:
+    """What ``range()`` returns above RANGE_FAST_MAX items.
+
+    A real range that long handed to a C consumer (``sum``, ``sorted``, ``list``, ``"".join``) would
+    run for minutes inside one C call that no timeout can interrupt. This object is iterated by a
+    Python generator instead, so those consumers stay interruptible; a script's own ``for`` loop
+    gets the fast C iterator (see ``guarded_iter``), its loop body being Python anyway.
+    """
+
+    __slots__ = ("_r",)
+
+    def __init__(self, r: range) -> None:
+        self._r = r
+
+    def __iter__(self) -> Iterator[int]:
+        for i in self._r:
+            yield i
+
+    def __reversed__(self) -> Iterator[int]:
+        for i in reversed(self._r):
+            yield i
+
+    def __contains__(self, x: Any) -> bool:
+        return x in self._r
+
+    def __getitem__(self, i: Any) -> Any:
+        v = self._r[i]
+        return LazyRange(v) if isinstance(v, range) and len(v) > RANGE_FAST_MAX else v
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, LazyRange) and other._r == self._r
+
+    def __hash__(self) -> int:
+        return hash(self._r)
+
+    def __repr__(self) -> str:
+        return repr(self._r)
+
+    def count(self, x: Any) -> int:
+        return self._r.count(x)
+
+    def index(self, x: Any) -> int:
+        return self._r.index(x)
+
+    @property
+    def start(self) -> int:
+        return self._r.start
+
+    @property
+    def stop(self) -> int:
+        return self._r.stop
+
+    @property
+    def step(self) -> int:
+        return self._r.step
+
+
+def guarded_iter(obj: Any) -> Iterator[Any]:
+    if type(obj) is LazyRange:
+        return iter(obj._r)
+    return iter(obj)
+
+
+def guarded_apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return func(*args, **kwargs)
+
+
+def iter_unpack_sequence(it: Any, spec: Any, _getiter_: Any) -> Any:
+    return guarded_iter_unpack_sequence(it, spec, _getiter_)
+
+
+def unpack_sequence(it: Any, spec: Any, _getiter_: Any) -> Any:
+    return guarded_unpack_sequence(it, spec, _getiter_)
+
+
+# --------------------------------------------------------------------------------------------
+# Builtins
+# --------------------------------------------------------------------------------------------
+
+class _GuardedTypeMeta(type):
+    """A stand-in for a builtin type whose constructor needs a size check.
+
+    ``isinstance(x, bytes)`` keeps working; ``bytes(n)`` goes through ``_check_call``.
+    """
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, cls._real)  # type: ignore[attr-defined]
+
+    def __subclasscheck__(cls, sub: Any) -> bool:
+        return issubclass(sub, cls._real)  # type: ignore[attr-defined]
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return cls._make(*args, **kwargs)  # type: ignore[attr-defined]
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(cls._real, name)  # type: ignore[attr-defined]
+
+    def __repr__(cls) -> str:
+        return repr(cls._real)  # type: ignore[attr-defined]
+
+
+def _bytes_like(real: type) -> type:
+    def make(source: Any = b"", *args: Any) -> Any:
+        if type(source) is int or type(source) is bool:
+            _check_len(source, f"{real.__name__}()")
+        elif isinstance(source, LazyRange):
+            source = list(source)
+        return real(source, *args)
+
+    return _GuardedTypeMeta(real.__name__, (), {"_real": real, "_make": staticmethod(make)})
+
+
+def _range(*args: Any) -> Any:
+    r = builtins.range(*args)
+    return r if len(r) <= RANGE_FAST_MAX else LazyRange(r)
+
+
+guarded_range = _GuardedTypeMeta("range", (), {"_real": builtins.range,
+                                               "_make": staticmethod(_range)})
+
+
+def guarded_round(number: Any, ndigits: Any = None) -> Any:
+    # round(5, -10**9) computes 10**(10**9) in C.
+    if ndigits is not None and type(ndigits) is int and abs(ndigits) > 5000:
+        raise over_budget("round() with more than 5000 digits")
+    if ndigits is None:
+        return builtins.round(number)
+    return builtins.round(number, ndigits)
+
+
+def guarded_pow_builtin(base: Any, exp: Any, mod: Any = None) -> Any:
+    return guarded_pow(base, exp, mod)
+
+
+_BUILTIN_NAMES = (
+    "abs all any bool callable chr dict divmod enumerate filter float hash hex int isinstance "
+    "issubclass len list map max min oct ord pow range repr reversed round set slice sorted str "
+    "sum tuple zip frozenset next object bytes bytearray"
+).split()
+
+_EXCEPTION_NAMES = sorted(
+    name for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+    and not issubclass(value, BaseExceptionGroup)  # except* escapes: CVE-2025-22153
+)
+
+_OVERRIDES: dict[str, Any] = {
+    "range": guarded_range,
+    "round": guarded_round,
+    "pow": guarded_pow_builtin,
+    "divmod": guarded_divmod,
+    "bytes": _bytes_like(bytes),
+    "bytearray": _bytes_like(bytearray),
+}
+
+
+def base_builtins() -> dict[str, Any]:
+    """Builtins without ``__import__`` (the executor adds the guarded import)."""
+    # __build_class__ runs ``class`` statements (with the policy's __metaclass__); scripts cannot
+    # name it themselves.
+    result: dict[str, Any] = {"__build_class__": builtins.__build_class__, "None": None, "True": True, "False": False,
+                              "Ellipsis": Ellipsis, "NotImplemented": NotImplemented}
+    for name in _BUILTIN_NAMES:
+        result[name] = _OVERRIDES.get(name, getattr(builtins, name, None))
+    for name in _EXCEPTION_NAMES:
+        result[name] = getattr(builtins, name)
+    return result

@@ -1,0 +1,281 @@
+"""Run budgets: wall time, memory, recursion, plus the process-wide watchdog that enforces them.
+
+How a kill works: one daemon thread (the watchdog) holds the active runs. Every few ms it checks
+their deadlines and the process RSS; a run over budget is marked ``killed`` (sticky until the
+outermost ``execute()`` returns) and the watchdog raises the kill exception inside the script's
+thread with ``PyThreadState_SetAsyncExc``. It re-sends it every few ms while the run is still
+registered, so Python code that swallows it (a broad ``except`` in a caller's API function) does not
+save the run; the policy also puts a ``_check_()`` at the start of every ``except`` handler and
+``finally`` block of the script, so a script can never catch it. C calls cannot be interrupted,
+which is why the guards cap sizes *before* a C call runs.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import sysconfig
+import threading
+import time
+from dataclasses import dataclass
+
+from .errors import ScriptMemoryError, ScriptTimeoutError
+
+# Watchdog cadence: how often deadlines and RSS are checked, and how often a kill is re-sent.
+TICK_S = 0.004
+RESEND_S = 0.01
+# A kill is delivered at once when the thread is in script, sandbox or stdlib code; when it is deep
+# in other Python code (a caller's DB layer) we wait this long for it to come back first.
+UNSAFE_GRACE_S = 0.5
+# Frames the sandbox itself needs above the script's own recursion budget (guards, stand-ins).
+RECURSION_MARGIN = 50
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The budget of one run (and, for nested runs, of the whole outer run)."""
+
+    timeout_s: float = 5.0
+    memory_mb: int = 128
+    max_recursion: int = 200
+    max_output_chars: int = 65536
+    max_nesting: int = 8
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class _Kill(BaseException):
+    """Internal marker raised asynchronously; turned into ScriptTimeoutError/ScriptMemoryError."""
+
+
+class _KillTimeout(_Kill):
+    pass
+
+
+class _KillMemory(_Kill):
+    pass
+
+
+_KILL_TYPES = {"Timeout": _KillTimeout, "Memory": _KillMemory}
+
+
+def _read_rss_factory():  # type: ignore[no-untyped-def]
+    try:
+        fd = os.open("/proc/self/statm", os.O_RDONLY)
+    except OSError:  # not Linux: fall back to resource (peak, coarser but monotone)
+        import resource
+
+        def rss_peak() -> int:
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+        return rss_peak
+
+    def rss() -> int:
+        # One pread on a kept-open fd costs about 1 us.
+        return int(os.pread(fd, 128, 0).split()[1]) * _PAGE
+
+    return rss
+
+
+read_rss = _read_rss_factory()
+
+
+class RunState:
+    """Budget and kill flag shared by an outermost run and every run nested in it (same thread)."""
+
+    __slots__ = ("tid", "limits", "deadline", "mem_limit", "max_alloc", "killed", "killed_at",
+                 "last_sent", "depth", "filenames", "stdlib_state", "rec_limit", "check")
+
+    def __init__(self, limits: Limits) -> None:
+        self.tid = threading.get_ident()
+        self.limits = limits
+        self.deadline = time.monotonic() + limits.timeout_s
+        self.max_alloc = limits.memory_mb * 1024 * 1024
+        self.mem_limit = read_rss() + self.max_alloc
+        self.killed: str | None = None
+        self.killed_at = 0.0
+        self.last_sent = 0.0
+        self.depth = 1
+        self.filenames: set[str] = set()
+        self.stdlib_state: dict = {}
+        self.rec_limit = 0
+        # The checkpoint the policy injects as ``_check_()``: a bound method is the cheapest call.
+        self.check = self._check
+
+    def _check(self) -> None:
+        if self.killed is not None:
+            raise self.kill_error()
+
+    def kill_error(self) -> ScriptTimeoutError | ScriptMemoryError:
+        if self.killed == "Memory":
+            return ScriptMemoryError(
+                f"Script exceeded its memory limit of {self.limits.memory_mb} MB")
+        return ScriptTimeoutError(f"Script exceeded its time limit of {self.limits.timeout_s:g} s")
+
+
+_tls = threading.local()
+
+
+def current_state() -> RunState | None:
+    """The run state of the calling thread, or None outside a run."""
+    return getattr(_tls, "state", None)
+
+
+def set_current_state(state: RunState | None) -> None:
+    _tls.state = state
+
+
+def over_budget(what: str) -> ScriptMemoryError:
+    """The error a size guard raises; also marks the run as killed so it cannot be caught."""
+    st = current_state()
+    if st is not None and st.killed is None:
+        st.killed = "Memory"
+        st.killed_at = time.monotonic()
+    return ScriptMemoryError(f"Script exceeded its memory limit: {what}")
+
+
+def alloc_cap() -> int:
+    """The largest single object (in bytes, roughly) a guarded operation may create now."""
+    st = current_state()
+    return st.max_alloc if st is not None else DEFAULT_LIMITS.memory_mb * 1024 * 1024
+
+
+_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+
+
+def _set_async_exc(tid: int, exc_type: type[BaseException] | None) -> None:
+    """Raise ``exc_type`` in thread ``tid`` at its next bytecode boundary (None: cancel)."""
+    _async_exc(ctypes.c_ulong(tid), ctypes.py_object(exc_type) if exc_type is not None else None)
+
+_SAFE_PREFIXES = tuple({os.path.dirname(__file__) + os.sep,
+                        sysconfig.get_paths()["stdlib"] + os.sep})
+
+
+class Watchdog:
+    """One daemon thread for the whole process; runs register and unregister with it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.active: dict[int, RunState] = {}
+        self._wake = threading.Event()
+        self._idle = True
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        # Recursion limits: what the process had before any run, and what each running thread needs.
+        self._base_rec_limit: int | None = None
+        self._rec_limits: dict[int, int] = {}
+
+    # -- registration (called from script threads) ----------------------------------------------
+    def register(self, state: RunState) -> None:
+        with self.lock:
+            self.active[state.tid] = state
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._start()
+        if self._idle:
+            self._wake.set()
+
+    def unregister(self, state: RunState) -> None:
+        """Stop watching; afterwards no kill can arrive in this thread. Safe to call twice."""
+        with self.lock:
+            if self.active.get(state.tid) is state:
+                del self.active[state.tid]
+            if state.killed is not None:
+                _set_async_exc(state.tid, None)  # drop a kill still pending for this thread
+
+    def _start(self) -> None:
+        self._pid = os.getpid()  # a forked worker needs its own thread
+        self._thread = threading.Thread(target=self._loop, name="sandbox-watchdog", daemon=True)
+        self._thread.start()
+
+    # -- recursion limit (process-wide in CPython; see README) ----------------------------------
+    def push_recursion_limit(self, tid: int, limit: int) -> int | None:
+        with self.lock:
+            if self._base_rec_limit is None or not self._rec_limits:
+                self._base_rec_limit = sys.getrecursionlimit()
+            previous = self._rec_limits.get(tid)
+            self._rec_limits[tid] = limit
+            self._apply_rec_limit()
+            return previous
+
+    def pop_recursion_limit(self, tid: int, previous: int | None) -> None:
+        with self.lock:
+            if previous is None:
+                self._rec_limits.pop(tid, None)
+            else:
+                self._rec_limits[tid] = previous
+            self._apply_rec_limit()
+
+    def _apply_rec_limit(self) -> None:
+        # With several threads running scripts at once, the largest need wins: a lower limit could
+        # break another thread's legitimate stack.
+        target = max(self._rec_limits.values()) if self._rec_limits else self._base_rec_limit
+        if target is not None and target != sys.getrecursionlimit():
+            try:
+                sys.setrecursionlimit(target)
+            except RecursionError:  # the calling thread is deeper than target: keep what we have
+                pass
+
+    # -- the watchdog thread --------------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            self._idle = True
+            self._wake.clear()
+            with self.lock:
+                empty = not self.active
+            if empty:
+                self._wake.wait()
+                continue
+            self._idle = False
+            try:
+                self._tick()
+            except Exception:  # never let the watchdog die  # noqa: S110
+                pass
+            time.sleep(TICK_S)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        rss = read_rss()
+        frames = None
+        with self.lock:
+            for state in list(self.active.values()):
+                if state.killed is None:
+                    if now >= state.deadline:
+                        state.killed = "Timeout"
+                    elif rss > state.mem_limit:
+                        state.killed = "Memory"
+                    else:
+                        continue
+                    state.killed_at = now
+                if now - state.last_sent < RESEND_S:
+                    continue
+                if frames is None:
+                    frames = sys._current_frames()
+                if now - state.killed_at < UNSAFE_GRACE_S and not _safe_point(
+                        frames.get(state.tid), state.filenames):
+                    continue
+                state.last_sent = now
+                _set_async_exc(state.tid, _KILL_TYPES[state.killed])
+
+
+def _safe_point(frame, filenames: set[str]) -> bool:  # type: ignore[no-untyped-def]
+    if frame is None:
+        return True
+    filename = frame.f_code.co_filename
+    return filename in filenames or filename.startswith(_SAFE_PREFIXES)
+
+
+WATCHDOG = Watchdog()
+
+
+def stack_depth() -> int:
+    """Frames on the calling thread's stack (O(depth); paid once per outermost run)."""
+    frame = sys._getframe(1)
+    depth = 0
+    while frame is not None:
+        frame = frame.f_back
+        depth += 1
+    return depth

@@ -1,0 +1,232 @@
+"""Compile policy: RestrictedPython's transformer, extended, and the compile cache.
+
+Extensions over RestrictingNodeTransformer:
+- the name ``_dict`` may be read (Frappe's attribute dict);
+- every ``except`` handler and ``finally`` block starts with ``_check_()``, so a run the watchdog
+  has killed cannot be caught and resumed by the script;
+- ``*``, ``**``, ``<<``, ``%``, ``//`` become guarded calls (size checked before the C call) unless
+  the operands make that needless (numeric literals, constant formats);
+- f-string format specs that are not constant go through ``_format_`` (``f"{x:>{10**10}}"``);
+- augmented assignment to attributes and items works (``doc.total += x``, ``d[k] += 1``) through
+  the same write and operator guards.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import threading
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+from RestrictedPython import compile_restricted_exec
+from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransformer, copy_locations
+
+from .errors import ScriptCompileError
+
+ALLOWED_UNDERSCORE_NAMES = frozenset({"_dict"})
+
+_GUARDED_BINOPS: dict[type, str] = {
+    ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Mod: "_mod_",
+    ast.FloorDiv: "_floordiv_",
+}
+
+
+def _is_number(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float, complex, bool)
+
+
+def _small_int(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Constant) and type(node.value) is int
+            and -1024 <= node.value <= 1024)
+
+
+_LONG_DIGITS = re.compile(r"\d{7,}")
+
+
+def _safe_format_string(node: ast.AST) -> bool:
+    """A constant %-format with no huge width and no ``*``: ``"%s items" % n`` needs no guard."""
+    return (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
+            and _LONG_DIGITS.search(str(node.value)) is None and "*" not in str(node.value))
+
+
+def _binop_needs_guard(node: ast.BinOp) -> bool:
+    left, right, op = node.left, node.right, node.op
+    if _is_number(left) and _is_number(right):
+        return isinstance(op, (ast.Pow, ast.LShift))  # 10 ** 10 ** 8 is three constants
+    if isinstance(op, ast.Mult):
+        # x * 0.5 can't repeat a sequence; x * 2 at most doubles an existing object.
+        return not (isinstance(left, ast.Constant) and type(left.value) is float
+                    or isinstance(right, ast.Constant) and type(right.value) is float
+                    or _small_int(left) and -2 <= left.value <= 2  # type: ignore[attr-defined]
+                    or _small_int(right) and -2 <= right.value <= 2)  # type: ignore[attr-defined]
+    if isinstance(op, ast.Mod):
+        return not (_is_number(left) or _safe_format_string(left))
+    if isinstance(op, ast.FloorDiv):
+        return not _small_int(right) and not (isinstance(right, ast.Constant)
+                                              and type(right.value) is float)
+    return True
+
+
+class SandboxPolicy(RestrictingNodeTransformer):
+    """The compile policy of server scripts (see the module docstring)."""
+
+    def _call(self, name: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
+        call = ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[])
+        copy_locations(call, like)
+        return call
+
+    def _checkpoint(self, like: ast.AST) -> ast.stmt:
+        stmt = ast.Expr(self._call("_check_", [], like))
+        copy_locations(stmt, like)
+        return stmt
+
+    # -- names ------------------------------------------------------------------------------
+    def visit_Name(self, node: ast.Name) -> Any:
+        if node.id in ALLOWED_UNDERSCORE_NAMES and isinstance(node.ctx, ast.Load):
+            self.used_names[node.id] = True
+            return node
+        return super().visit_Name(node)
+
+    # -- kills cannot be caught -----------------------------------------------------------------
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> Any:
+        node = super().visit_ExceptHandler(node)
+        node.body.insert(0, self._checkpoint(node))
+        return node
+
+    def visit_Try(self, node: ast.Try) -> Any:
+        node = super().visit_Try(node)
+        if node.finalbody:
+            node.finalbody.insert(0, self._checkpoint(node.finalbody[0]))
+        return node
+
+    # -- operators that can allocate without bound in one C call ---------------------------------
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        node = self.node_contents_visit(node)
+        guard = _GUARDED_BINOPS.get(type(node.op))
+        if guard is None or not _binop_needs_guard(node):
+            return node
+        return self._call(guard, [node.left, node.right], node)
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
+        node = self.node_contents_visit(node)
+        spec = node.format_spec
+        if spec is None:
+            return node
+        constant = isinstance(spec, ast.JoinedStr) and all(
+            isinstance(v, ast.Constant) for v in spec.values)
+        if constant and not any(_LONG_DIGITS.search(str(v.value)) for v in spec.values):  # type: ignore[attr-defined]
+            return node
+        call = self._call("_format_", [node.value, spec, ast.Constant(node.conversion)], node)
+        new = ast.FormattedValue(value=call, conversion=-1, format_spec=None)
+        copy_locations(new, node)
+        return new
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> Any:
+        if isinstance(node.target, ast.Name):
+            return super().visit_AugAssign(node)
+        # ``a.b op= c`` -> ``_tmp = a; _write_(_tmp).b = _inplacevar_(op, _getattr_(_tmp, "b"), c)``
+        # (and the same for ``a[k] op= c``), each sub-expression evaluated once.
+        target = node.target
+        if isinstance(target, ast.Attribute):
+            if target.attr.startswith("_"):
+                self.error(node, f'"{target.attr}" is an invalid attribute name because it '
+                                 'starts with "_".')
+                return node
+            obj = self.visit(target.value)
+            tmp = self.gen_tmp_name()
+            stmts: list[ast.stmt] = [ast.Assign(targets=[ast.Name(tmp, ast.Store())], value=obj)]
+            current: ast.expr = self._call("_getattr_", [ast.Name(tmp, ast.Load()),
+                                                         ast.Constant(target.attr)], node)
+            store: ast.expr = ast.Attribute(
+                value=self._call("_write_", [ast.Name(tmp, ast.Load())], node),
+                attr=target.attr, ctx=ast.Store())
+            temps = [tmp]
+        elif isinstance(target, ast.Subscript):
+            obj = self.visit(target.value)
+            key = self.visit(target.slice)
+            tmp, tmpk = self.gen_tmp_name(), self.gen_tmp_name()
+            stmts = [ast.Assign(targets=[ast.Name(tmp, ast.Store())], value=obj),
+                     ast.Assign(targets=[ast.Name(tmpk, ast.Store())], value=key)]
+            current = self._call("_getitem_", [ast.Name(tmp, ast.Load()),
+                                               ast.Name(tmpk, ast.Load())], node)
+            store = ast.Subscript(value=self._call("_write_", [ast.Name(tmp, ast.Load())], node),
+                                  slice=ast.Name(tmpk, ast.Load()), ctx=ast.Store())
+            temps = [tmp, tmpk]
+        else:  # pragma: no cover - the grammar allows nothing else
+            self.not_allowed(node)
+            return node
+        value = self.visit(node.value)
+        new_value = self._call("_inplacevar_", [ast.Constant(IOPERATOR_TO_STR[type(node.op)]),
+                                                current, value], node)
+        stmts.append(ast.Assign(targets=[store], value=new_value))
+        body = ast.Try(body=stmts, handlers=[], orelse=[],
+                       finalbody=[ast.Delete(targets=[ast.Name(t, ast.Del()) for t in temps])])
+        for stmt in [*stmts, body, *body.finalbody]:
+            copy_locations(stmt, node)
+        return body
+
+
+@dataclass(frozen=True)
+class CompiledScript:
+    """A script compiled under the policy; what ``execute()`` runs."""
+
+    code: types.CodeType
+    source: str
+    filename: str
+    sha256: str
+    warnings: tuple[str, ...] = field(default=())
+
+
+_CACHE_SIZE = 1024
+_cache: dict[tuple[str, str], CompiledScript] = {}
+_cache_lock = threading.Lock()
+_LINE_PREFIX = re.compile(r"^Line (\d+): (.*)$", re.S)
+
+
+def _digest(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def compile_script(source: str, filename: str = "<server script>") -> CompiledScript:
+    """Compile ``source`` under the sandbox policy; cached by sha256 of the source (and filename).
+
+    Raises ScriptCompileError with a message naming the line.
+    """
+    if not isinstance(source, str):
+        raise TypeError("source must be a str")
+    digest = _digest(source)
+    key = (digest, filename)
+    hit = _cache.get(key)
+    if hit is not None:
+        return hit
+    try:
+        tree = ast.parse(source, filename, "exec")
+    except SyntaxError as exc:
+        raise ScriptCompileError(exc.msg, exc.lineno, exc.offset) from None
+    except ValueError as exc:  # null bytes on older Pythons
+        raise ScriptCompileError(str(exc), 1, None) from None
+    try:
+        result = compile_restricted_exec(tree, filename, policy=SandboxPolicy)
+    except SyntaxError as exc:  # found by the bytecode compiler ('return' outside function ...)
+        raise ScriptCompileError(exc.msg, exc.lineno, exc.offset) from None
+    if result.errors or result.code is None:
+        errors = tuple(result.errors) or ("Line 1: the script could not be compiled",)
+        first = _LINE_PREFIX.match(errors[0])
+        lineno = int(first.group(1)) if first and first.group(1) != "None" else None
+        msg = first.group(2) if first else errors[0]
+        raise ScriptCompileError(msg, lineno, None, errors=errors)
+    compiled = CompiledScript(result.code, source, filename, digest, tuple(result.warnings))
+    with _cache_lock:
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.clear()  # simple and bounded; recompiling is cheap next to a request
+        _cache[key] = compiled
+    return compiled
+
+
+def clear_cache() -> None:
+    """Forget every compiled script (tests, or after a policy change)."""
+    with _cache_lock:
+        _cache.clear()
