@@ -74,6 +74,10 @@ class DocType:
     module: str = "Desk"
 
     def __post_init__(self) -> None:
+        # Immutable contents: scripts can read a document's meta, and RestrictedPython does not
+        # guard method calls such as list.append, so nothing reachable may be a shared mutable list.
+        self.fields = tuple(self.fields)  # type: ignore[assignment]
+        self.permissions = tuple(self.permissions)  # type: ignore[assignment]
         self._by_name = {f.fieldname: f for f in self.fields}
 
     @property
