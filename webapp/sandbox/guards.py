@@ -600,8 +600,9 @@ def base_builtins() -> dict[str, Any]:
     """Builtins without ``__import__`` (the executor adds the guarded import)."""
     # __build_class__ runs ``class`` statements (with the policy's __metaclass__); scripts cannot
     # name it themselves.
-    result: dict[str, Any] = {"__build_class__": builtins.__build_class__, "None": None, "True": True, "False": False,
-                              "Ellipsis": Ellipsis, "NotImplemented": NotImplemented}
+    result: dict[str, Any] = {"__build_class__": builtins.__build_class__, "None": None,
+                              "True": True, "False": False, "Ellipsis": Ellipsis,
+                              "NotImplemented": NotImplemented}
     for name in _BUILTIN_NAMES:
         result[name] = _OVERRIDES.get(name, getattr(builtins, name, None))
     for name in _EXCEPTION_NAMES:
