@@ -171,9 +171,11 @@ def _validate_fields(doc: Document, before: Document | None = None) -> None:
     missing: list[str] = []
     missing_fields: list[str] = []
     for f in meta.data_fields:
-        value = coerce(f, doc._data.get(f.fieldname))
+        raw = doc._data.get(f.fieldname)
+        value = coerce(f, raw)
         doc._data[f.fieldname] = value
-        if f.reqd and (value is None or (isinstance(value, str) and not value.strip())):
+        # Judge "missing" on the given value: numbers coerce None to 0, which would pass as given.
+        if f.reqd and (raw is None or value is None or (isinstance(raw, str) and not raw.strip())):
             missing.append(f.label)
             missing_fields.append(f.fieldname)
         if f.fieldtype == "Select" and value not in (None, "") and value not in f.select_options:
