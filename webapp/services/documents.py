@@ -259,7 +259,8 @@ def insert(doc: Document, ignore_permissions: bool = False) -> Document:
         fire(doc, "validate")
         if docstatus == 1:
             fire(doc, "before_submit")
-        _check_docstatus(doc)
+        if _check_docstatus(doc) != docstatus:
+            raise ValidationError("A script may not change docstatus during the operation")
         _validate_fields(doc)
         if store.exists(meta, doc._data["name"]):
             raise DuplicateEntryError(f"{meta.name} {doc._data['name']} already exists")
