@@ -41,7 +41,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.templating import init_templating
 
     init_templating(app)
+    _init_runtime()
     return app
+
+
+def _init_runtime() -> None:
+    """Server Scripts listen to every document event and answer unknown /api/method names."""
+    from webapp.blueprints.api import views as api_views
+    from webapp.runtime import events, scripts
+
+    events.subscribe(scripts.on_document_event)
+    if scripts.handle_api not in api_views.fallback_handlers:
+        api_views.fallback_handlers.append(scripts.handle_api)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -103,3 +103,8 @@ USER = DocType(
 )
 
 BUILTIN_DOCTYPES = [TODO, NOTE, TASK, EXPENSE_CLAIM_DETAIL, EXPENSE_CLAIM, HAS_ROLE, USER]
+
+# Declared beside the runtime that uses them.
+from webapp.doctypes.server_script import SERVER_SCRIPT, SERVER_SCRIPT_LOG  # noqa: E402
+
+BUILTIN_DOCTYPES += [SERVER_SCRIPT, SERVER_SCRIPT_LOG]

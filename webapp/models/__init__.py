@@ -1,7 +1,8 @@
 """ORM models of the tables the app itself owns. Doctype tables (`tab<DocType>`) are built from
 the doctype declarations (webapp/doctypes); User and its roles are doctypes with ORM models too."""
 
+from webapp.models.script_version import ScriptVersion
 from webapp.models.series import Series
 from webapp.models.user import HasRole, Role, User, UserAuth
 
-__all__ = ["HasRole", "Role", "Series", "User", "UserAuth"]
+__all__ = ["HasRole", "Role", "ScriptVersion", "Series", "User", "UserAuth"]

@@ -23,6 +23,7 @@ class _Tx:
     read_only: bool = False
     read_only_reason: str = ""
     after_commit: list[Any] = field(default_factory=list)
+    after_end: list[Any] = field(default_factory=list)
 
 
 _user: contextvars.ContextVar[str | None] = contextvars.ContextVar("acting_user", default=None)
@@ -77,6 +78,10 @@ def transaction(read_only: bool = False, reason: str = "") -> Iterator[None]:
         raise
     finally:
         _tx.reset(token)
+        # Work that must happen whether the transaction committed or not (execution logs), each in
+        # its own short transaction now that the operation's one is over.
+        for callback in tx.after_end:
+            callback()
     for callback in tx.after_commit:
         callback()
 
@@ -89,6 +94,20 @@ def ensure_writable(what: str = "write") -> None:
 
 def in_transaction() -> bool:
     return _tx.get() is not None
+
+
+def after_end(callback) -> None:
+    """Run `callback` when the outermost transaction ends, committed or rolled back (or now)."""
+    tx = _tx.get()
+    if tx is None:
+        callback()
+    else:
+        tx.after_end.append(callback)
+
+
+def read_only_reason() -> str | None:
+    tx = _tx.get()
+    return tx.read_only_reason if tx is not None and tx.read_only else None
 
 
 def after_commit(callback) -> None:

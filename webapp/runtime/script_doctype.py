@@ -1,0 +1,113 @@
+"""The Server Script doctype's own rules: only System Managers change scripts (through any door,
+even a script using ignore_permissions), a script that would not run is refused when saved, and
+every change moves the cache version so every worker reloads."""
+
+from __future__ import annotations
+
+from webapp import errors
+from webapp.doctypes.server_script import EVENT_FREQUENCIES, SCRIPT_TYPES
+from webapp.runtime import cache
+from webapp.runtime.events import DOCTYPE_EVENT_MAP
+from webapp.sandbox import ScriptCompileError, compile_script
+from webapp.services.context import acting_user
+
+# Script types whose runners exist; the others are refused clearly rather than saved and ignored.
+RUNNABLE_TYPES = ("DocType Event", "API")
+API_METHOD_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def _require_system_manager() -> None:
+    from webapp.services.permissions import roles_of
+
+    user = acting_user()
+    if user != "Administrator" and "System Manager" not in roles_of(user):
+        raise errors.PermissionError(f"Not permitted: only a System Manager may change Server Scripts ({user} is not)")
+
+
+def on_event(doc, event: str) -> None:
+    if event in ("before_insert", "before_validate", "before_update_after_submit", "on_trash"):
+        _require_system_manager()
+    if event == "validate":
+        validate(doc)
+    if event in ("on_update", "after_delete", "on_update_after_submit"):
+        cache.bump_version()
+
+
+def compile_errors(source: str, name: str = "script") -> list[dict]:
+    """[{"line", "column", "message"}] for the editor; empty when the script compiles."""
+    try:
+        compile_script(source or "", cache.script_filename(name))
+    except ScriptCompileError as exc:
+        return [{"line": exc.lineno or 1, "column": (exc.offset or 1), "message": str(exc)}]
+    return []
+
+
+def validate(doc) -> None:
+    def bad(message: str, *fields: str) -> errors.ValidationError:
+        return errors.ValidationError(message).for_fields(*fields)
+
+    stype = doc.get("script_type")
+    if stype not in SCRIPT_TYPES:
+        raise bad(f"Script Type must be one of: {', '.join(SCRIPT_TYPES)}", "script_type")
+    if stype not in RUNNABLE_TYPES:
+        raise bad(f"{stype} scripts are not supported yet on this site; use DocType Event or API", "script_type")
+    name = str(doc.get("name") or "").strip()
+    if not name:
+        raise bad("A Server Script needs a name", "name")
+    if stype == "DocType Event":
+        _validate_doc_event(doc, bad)
+    else:
+        _validate_api(doc, bad)
+    source = doc.get("script") or ""
+    if not source.strip():
+        raise bad("The script is empty", "script")
+    for err in compile_errors(source, name):
+        raise bad(err["message"], "script")
+
+
+def _validate_doc_event(doc, bad) -> None:
+    from webapp.doctypes import registry
+
+    ref = doc.get("reference_doctype")
+    if not ref:
+        raise bad("A DocType Event script needs a Reference Document Type", "reference_doctype")
+    meta = registry.get(ref)
+    if meta is None or meta.istable or ref in ("Server Script", "Server Script Log"):
+        raise bad(f"Reference Document Type {ref!r} is not a document type scripts can follow", "reference_doctype")
+    event = doc.get("doctype_event")
+    if event not in DOCTYPE_EVENT_MAP:
+        raise bad(f"DocType Event must be one of: {', '.join(DOCTYPE_EVENT_MAP)}", "doctype_event")
+    if not meta.is_submittable and ("Submit" in event or "Cancel" in event or "Submitted" in event):
+        raise bad(f"{ref} is not submittable, so {event!r} never happens", "doctype_event")
+
+
+def _validate_api(doc, bad) -> None:
+    from webapp.blueprints.api.registry import is_builtin
+    from webapp.services import documents
+
+    method = str(doc.get("api_method") or "").strip()
+    if not method:
+        raise bad("An API script needs an API Method name", "api_method")
+    if not set(method) <= API_METHOD_CHARS or method.startswith((".", "-")):
+        raise bad("API Method may contain only letters, digits, '_', '.' and '-'", "api_method")
+    if is_builtin(method) or method.startswith("frappe."):
+        raise bad(f"API Method {method!r} is a built-in method's name; choose another", "api_method")
+    doc._data["api_method"] = method
+    taken = documents.get_list("Server Script", fields=["name"], ignore_permissions=True,
+                               filters={"api_method": method, "script_type": "API", "name": ["!=", doc.get("name")]},
+                               limit_page_length=1)
+    if taken:
+        raise errors.DuplicateEntryError(f"API Method {method!r} is already used by Server Script "
+                                         f"{taken[0]['name']!r}").for_fields("api_method")
+    if doc.get("enable_rate_limit"):
+        try:
+            count, seconds = int(doc.get("rate_limit_count") or 0), int(doc.get("rate_limit_seconds") or 0)
+        except (TypeError, ValueError):
+            raise bad("Rate limit count and seconds must be whole numbers", "rate_limit_count") from None
+        if not 1 <= count <= 1_000_000:
+            raise bad("Rate Limit Count must be between 1 and 1,000,000", "rate_limit_count")
+        if not 1 <= seconds <= 366 * 86400:
+            raise bad("Rate Limit Seconds must be between 1 and 31,622,400 (a year)", "rate_limit_seconds")
+
+
+__all__ = ["EVENT_FREQUENCIES", "compile_errors", "on_event", "validate"]

@@ -1,0 +1,251 @@
+"""Running Server Scripts: document events, API methods, and calls between scripts.
+
+Every run: fresh namespace (script_api), the site's limits, the sandbox, a log row, and on failure
+an error that names the script and the line. Runs join the operation's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from flask import Response, current_app, has_request_context, request
+
+from webapp import errors
+from webapp.documents.document import Document, _dict
+from webapp.runtime import cache, logs
+from webapp.sandbox import Limits, ReadOnlyNamespace, SandboxError, execute
+from webapp.script_api import build_namespace, run_context
+from webapp.script_api.run_context import RunContext
+from webapp.services.context import acting_user, transaction
+
+ENABLE_HINT = ("Server Scripts are disabled on this site. A System Manager can enable them with: "
+               "flask --app wsgi set-config server_script_enabled true")
+READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
+_SKIP_DOCTYPES = ("Server Script", "Server Script Log")
+
+
+def enabled() -> bool:
+    return bool(current_app.extensions["site_config"].get("server_script_enabled"))
+
+
+def require_enabled() -> None:
+    if not enabled():
+        raise errors.ServerScriptDisabledError(ENABLE_HINT)
+
+
+def limits() -> Limits:
+    conf = current_app.extensions["site_config"]
+    try:
+        timeout = float(conf.get("server_script_timeout") or 5)
+        memory = int(conf.get("server_script_max_memory_mb") or 128)
+    except (TypeError, ValueError):
+        timeout, memory = 5.0, 128
+    return Limits(timeout_s=max(0.05, timeout), memory_mb=max(8, memory))
+
+
+# -- one run --------------------------------------------------------------------------------------
+def _error_text(result) -> str:
+    if result.error is None:
+        return ""
+    where = f" (line {result.lineno})" if result.lineno else ""
+    return f"{type(result.error).__name__}: {result.error}{where}"
+
+
+def _as_error(info: cache.ScriptInfo, result) -> BaseException:
+    exc = result.error
+    line = f" at line {result.lineno}" if result.lineno else ""
+    if isinstance(exc, errors.FrappeError):
+        if not exc.message:
+            exc.args = (f"{type(exc).__name__} raised by Server Script {info.name!r}{line}",)
+        return exc
+    if isinstance(exc, SandboxError):
+        exc.args = (f"Server Script {info.name!r} stopped{line}: {exc}",)
+        return exc
+    return errors.ScriptError(f"Server Script {info.name!r} failed{line}: {type(exc).__name__}: {exc}")
+
+
+def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | None = None,
+        request_info: ReadOnlyNamespace | None = None, extra: dict[str, Any] | None = None):
+    if info.compiled is None:
+        raise errors.ScriptError(f"Server Script {info.name!r} does not compile: {info.compile_error}")
+    namespace = build_namespace(ctx, doc, request_info, extra)
+    started = dt.datetime.now()
+    t0 = time.perf_counter()
+    token = run_context.enter(ctx)
+    try:
+        result = execute(info.compiled, namespace, limits())
+    finally:
+        run_context.leave(token)
+    output = result.output
+    if ctx.logs:
+        output = (output + ("\n" if output and not output.endswith("\n") else "") + "\n".join(ctx.logs))
+    logs.record(server_script=info.name, script_type=info.script_type, trigger=trigger, user=ctx.user,
+                started=started, duration_ms=(time.perf_counter() - t0) * 1000, status=result.status,
+                output=output, error=_error_text(result))
+    if result.error is not None:
+        raise _as_error(info, result)
+    return result
+
+
+# -- document events ------------------------------------------------------------------------------
+def on_document_event(doc: Document, event: str) -> None:
+    if doc.doctype in _SKIP_DOCTYPES:
+        if doc.doctype == "Server Script":
+            from webapp.runtime import script_doctype
+
+            script_doctype.on_event(doc, event)
+        return
+    scripts = cache.current().events.get((doc.doctype, event))
+    if not scripts:
+        return
+    require_enabled()
+    user = acting_user()
+    for info in scripts:
+        ctx = RunContext(script=info.name, kind="DocType Event", user=user, form_dict=_form_dict_of_request())
+        run(info, ctx, trigger=f"{info.doctype_event} {doc.doctype} {doc.get('name') or '(new)'}", doc=doc,
+            request_info=request_info())
+
+
+def _form_dict_of_request() -> _dict:
+    return _dict()
+
+
+# -- API scripts ----------------------------------------------------------------------------------
+_HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers",
+               "transfer-encoding", "upgrade", "set-cookie", "content-length", "host"}
+_SPECIAL_KEYS = {"http_status_code", "headers", "type", "filename", "filecontent", "content_type", "location"}
+
+
+def request_info() -> ReadOnlyNamespace | None:
+    if not has_request_context():
+        return None
+    headers = _dict({k: v for k, v in request.headers.items() if k.lower() not in ("cookie", "authorization")})
+    args = _dict(request.args.to_dict())
+    body = request.get_data(cache=True)
+
+    def get_json(silent: bool = True, **_ignored: Any) -> Any:
+        return request.get_json(silent=True, cache=True)
+
+    return ReadOnlyNamespace("frappe.request", method=request.method, path=request.path, url=request.base_url,
+                             args=args, headers=headers, data=body, get_json=get_json,
+                             content_type=request.content_type)
+
+
+def handle_api(method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+    """The /api/method/<method> fallback for API scripts; None when no script has that method."""
+    info = cache.current().api.get(method)
+    if info is None:
+        return None
+    require_enabled()
+    user = acting_user()
+    if user == "Guest" and not info.allow_guest:
+        raise errors.PermissionError(f"Not permitted: log in to call {method} (it does not allow guests)")
+    if info.enable_rate_limit:
+        from webapp.net import client_address
+        from webapp.services import ratelimit
+
+        ratelimit.hit(ratelimit.per_seconds(max(1, info.rate_limit_count), max(1, info.rate_limit_seconds)),
+                      "server-script", method, client_address(),
+                      message=f"Rate limit for {method} exceeded: {info.rate_limit_count} calls per "
+                              f"{info.rate_limit_seconds} seconds")
+    ctx = RunContext(script=info.name, kind="API", user=user, form_dict=_dict(args))
+    read_only = request.method in READ_ONLY_METHODS
+    with transaction(read_only=read_only,
+                     reason=f"A {request.method} request cannot change data: call /api/method/{method} with POST"):
+        run(info, ctx, trigger=f"{method} {request.method}", request_info=request_info())
+    return build_reply(ctx)
+
+
+def run_nested_api(name: str, form: _dict, by_method: bool = False) -> RunContext:
+    smap = cache.current()
+    info = smap.api.get(name) if by_method else (smap.by_name.get(name) or smap.api.get(name))
+    if info is None or info.script_type != "API":
+        raise errors.DoesNotExistError(f"No API Server Script {name!r}")
+    if info.disabled:
+        raise errors.ValidationError(f"Server Script {name!r} is disabled")
+    ctx = RunContext(script=info.name, kind="API", user=acting_user(), form_dict=form)
+    with transaction():
+        run(info, ctx, trigger=f"run_script {name}", request_info=request_info())
+    return ctx
+
+
+def build_reply(ctx: RunContext) -> dict[str, Any]:
+    resp = ctx.response
+    body = {k: v for k, v in resp.items() if k not in _SPECIAL_KEYS}
+    if ctx.flags:
+        body["message"] = _dict(ctx.flags)
+    status = resp.get("http_status_code")
+    kind = resp.get("type")
+    if status is not None:
+        if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+            raise errors.ValidationError("frappe.response['http_status_code'] must be a whole number from 200 to 599")
+    if kind in (None, "json") and status is None and not resp.get("headers"):
+        return body
+    response = _typed_response(kind, body, resp)
+    if status is not None:
+        response.status_code = status
+    _apply_headers(response, resp.get("headers"))
+    return {"_response": response}
+
+
+def _typed_response(kind: Any, body: dict[str, Any], resp: dict[str, Any]) -> Response:
+    from flask import json as fjson
+
+    from webapp.errors import server_messages_json
+
+    if kind in (None, "json"):
+        msgs = server_messages_json()
+        if msgs:
+            body["_server_messages"] = msgs
+        return Response(fjson.dumps(body), mimetype="application/json")
+    if kind == "text":
+        return Response(str(resp.get("message", "")), mimetype="text/plain")
+    if kind == "csv":
+        import csv
+        import io
+
+        data = resp.get("message", "")
+        if isinstance(data, (list, tuple)):
+            buf = io.StringIO()
+            csv.writer(buf).writerows(data)
+            data = buf.getvalue()
+        r = Response(str(data), mimetype="text/csv")
+        if resp.get("filename"):
+            r.headers["Content-Disposition"] = _attachment(str(resp["filename"]) + ("" if str(resp["filename"]).endswith(".csv") else ".csv"))
+        return r
+    if kind == "download":
+        content = resp.get("filecontent", b"")
+        content = content.encode() if isinstance(content, str) else bytes(content)
+        ctype = str(resp.get("content_type") or "application/octet-stream")
+        if "\n" in ctype or "\r" in ctype:
+            raise errors.ValidationError("Invalid content_type")
+        r = Response(content, mimetype=ctype)
+        r.headers["Content-Disposition"] = _attachment(str(resp.get("filename") or "download"))
+        return r
+    if kind == "redirect":
+        location = str(resp.get("location") or "")
+        if not location.startswith("/") or location.startswith("//") or "\\" in location or "\n" in location:
+            raise errors.ValidationError("A redirect must go to a path on this site, e.g. /app/todo")
+        return Response("", status=302, headers={"Location": location})
+    raise errors.ValidationError(f"Unknown frappe.response['type'] {kind!r}; use text, csv, download or redirect")
+
+
+def _attachment(filename: str) -> str:
+    from urllib.parse import quote
+
+    safe = "".join(c for c in filename if c.isprintable() and c not in '"\\/\r\n')[:200] or "download"
+    return f"attachment; filename=\"{safe}\"; filename*=UTF-8''{quote(safe)}"
+
+
+def _apply_headers(response: Response, headers: Any) -> None:
+    if not headers:
+        return
+    if not isinstance(headers, dict):
+        raise errors.ValidationError("frappe.response['headers'] must be a dict")
+    for key, value in headers.items():
+        k, v = str(key), str(value)
+        if k.lower() in _HOP_BY_HOP or any(c in k + v for c in "\r\n\0") or not k.strip():
+            raise errors.ValidationError(f"Header {k!r} cannot be set by a script")
+        response.headers[k] = v

@@ -1,0 +1,126 @@
+"""The `frappe` namespace given to scripts (SCRIPT_API.md), built fresh for every run.
+
+The static part (functions, utils, exceptions) is built once per process as read-only
+namespaces; each run adds its own flags, response, form_dict, session and request, so nothing one
+script changes is seen by the next.
+"""
+
+from __future__ import annotations
+
+import json as _json
+from functools import lru_cache
+from typing import Any
+
+from webapp import errors
+from webapp.documents.document import Document, _dict
+from webapp.sandbox import ReadOnlyNamespace, mark_writable
+from webapp.script_api import db as db_api
+from webapp.script_api import documents as doc_api
+from webapp.script_api import messages, utils
+from webapp.script_api.run_context import RunContext
+
+# Scripts may change documents and attribute dicts they hold; nothing else of ours.
+mark_writable(Document)
+mark_writable(_dict)
+
+EXCEPTIONS = {
+    name: getattr(errors, name)
+    for name in ("ValidationError", "PermissionError", "DoesNotExistError", "DuplicateEntryError", "MandatoryError",
+                 "AuthenticationError", "RateLimitExceededError", "LinkValidationError", "TimestampMismatchError")
+}
+
+API_KINDS = ("API", "Scheduler Event")
+
+
+def as_json(obj: Any, indent: int | None = 1) -> str:
+    from webapp.jsonenc import to_jsonable
+
+    return _json.dumps(obj, indent=indent, sort_keys=True, default=to_jsonable, separators=(",", ": "))
+
+
+def _translate(text: Any, *args: Any, **kwargs: Any) -> str:
+    return str(text)
+
+
+def bold(text: Any) -> str:
+    return f"<strong>{utils.escape_html(text)}</strong>"
+
+
+def _json_namespace() -> ReadOnlyNamespace:
+    from webapp.jsonenc import to_jsonable
+
+    def dumps(obj: Any, indent: Any = None, sort_keys: bool = False, default: Any = None, **_ignored: Any) -> str:
+        return _json.dumps(obj, indent=indent, sort_keys=sort_keys, default=to_jsonable)
+
+    def loads(text: Any, **_ignored: Any) -> Any:
+        return _json.loads(text)
+
+    return ReadOnlyNamespace("json", dumps=dumps, loads=loads, JSONDecodeError=_json.JSONDecodeError)
+
+
+@lru_cache(maxsize=1)
+def _static() -> dict[str, Any]:
+    from webapp.script_api import calls
+
+    utils_ns = ReadOnlyNamespace("frappe.utils", {name: getattr(utils, name) for name in utils.NAMES})
+    db_common = {
+        "get_value": db_api.get_value, "get_values": db_api.get_values, "set_value": db_api.set_value,
+        "exists": db_api.exists, "count": db_api.count, "get_all": db_api.get_all, "get_list": db_api.get_list,
+        "escape": db_api.escape,
+    }
+    try:
+        from webapp.script_api import sql as sql_api
+
+        db_common["sql"] = sql_api.sql
+    except ImportError:  # pragma: no cover - the read-only SQL module is optional at build time
+        pass
+    db_event = ReadOnlyNamespace("frappe.db", db_common)
+    db_api_kind = ReadOnlyNamespace("frappe.db", db_common, commit=db_api.commit, rollback=db_api.rollback)
+    base = {
+        "get_doc": doc_api.get_doc, "new_doc": doc_api.new_doc, "get_cached_doc": doc_api.get_cached_doc,
+        "get_last_doc": doc_api.get_last_doc, "delete_doc": doc_api.delete_doc, "get_all": doc_api.get_all,
+        "get_list": doc_api.get_list, "get_meta": doc_api.get_meta, "has_permission": doc_api.has_permission,
+        "msgprint": messages.msgprint, "throw": messages.throw, "log_error": messages.log_error,
+        "errprint": messages.errprint, "utils": utils_ns, "_": _translate, "bold": bold, "as_json": as_json,
+        "parse_json": utils.parse_json, "_dict": _dict, "call": calls.call,
+        "get_roles": calls.get_roles, "get_fullname": calls.get_fullname,
+        "render_template": calls.render_template, **EXCEPTIONS,
+    }
+    for name in ("make_get_request", "make_post_request", "make_put_request", "make_patch_request",
+                 "make_delete_request"):
+        fn = getattr(calls, name, None)
+        if fn is not None:
+            base[name] = fn
+    return {"base": base, "db_event": db_event, "db_api": db_api_kind, "json": _json_namespace()}
+
+
+def build_namespace(ctx: RunContext, doc: Document | None = None, request_info: ReadOnlyNamespace | None = None,
+                    extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    from webapp.script_api import calls
+
+    static = _static()
+    frappe = ReadOnlyNamespace(
+        "frappe",
+        static["base"],
+        db=static["db_api"] if ctx.kind in API_KINDS else static["db_event"],
+        flags=ctx.flags,
+        response=ctx.response,
+        form_dict=ctx.form_dict,
+        session=ReadOnlyNamespace("frappe.session", user=ctx.user, sid=None),
+        user=ctx.user,
+        request=request_info,
+    )
+    ns: dict[str, Any] = {
+        "frappe": frappe,
+        "json": static["json"],
+        "_dict": _dict,
+        "args": ctx.form_dict,
+        "run_script": calls.run_script,
+        "log": calls.log,
+        "as_json": as_json,
+    }
+    if doc is not None:
+        ns["doc"] = doc
+    if extra:
+        ns.update(extra)
+    return ns

@@ -1,0 +1,92 @@
+"""`frappe.db`: reads and simple writes through the documents service; `sql` is read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webapp.documents.document import Document, _dict
+from webapp.errors import ValidationError
+from webapp.services import documents as svc
+from webapp.services.context import ensure_writable
+
+
+def get_value(doctype: str, filters: Any = None, fieldname: Any = "name", as_dict: bool = False,
+              order_by: Any = None, **_ignored: Any) -> Any:
+    return svc.get_value(doctype, filters, fieldname, as_dict=as_dict)
+
+
+def get_values(doctype: str, filters: Any = None, fieldname: Any = "name", as_dict: bool = False,
+               order_by: Any = None, limit: Any = None, **_ignored: Any) -> list:
+    fields = fieldname if isinstance(fieldname, (list, tuple)) else [fieldname]
+    if filters is not None and not isinstance(filters, (dict, list)):
+        filters = {"name": filters}
+    rows = svc.get_list(doctype, fields=list(fields), filters=filters, order_by=order_by,
+                        limit_page_length=limit or 0, ignore_permissions=True)
+    return rows if as_dict else [tuple(r.values()) for r in rows]
+
+
+def set_value(doctype: str, name: Any, fieldname: Any, value: Any = None, update_modified: bool = True,
+              **_ignored: Any) -> None:
+    """Write straight to the row, no hooks (Frappe's db.set_value)."""
+    ensure_writable("change data")
+    values = dict(fieldname) if isinstance(fieldname, dict) else {fieldname: value}
+    if isinstance(name, dict):
+        names = svc.get_list(doctype, fields=["name"], filters=name, limit_page_length=0, ignore_permissions=True,
+                             pluck="name")
+    else:
+        names = [name]
+    meta = svc.meta_of(doctype)
+    for n in names:
+        doc = Document(meta)
+        doc._data["name"] = n
+        svc.db_set(doc, values, update_modified=update_modified)
+
+
+def exists(doctype: str, name: Any = None, **_ignored: Any) -> Any:
+    if isinstance(doctype, dict):
+        values = dict(doctype)
+        dt = values.pop("doctype", None)
+        if not dt:
+            raise ValidationError("exists({...}) needs a 'doctype' key")
+        return svc.exists(dt, values)
+    return svc.exists(doctype, name)
+
+
+def count(doctype: str, filters: Any = None, **_ignored: Any) -> int:
+    return svc.get_count(doctype, filters=filters, ignore_permissions=True)
+
+
+def get_all(doctype: str, *args: Any, **kwargs: Any) -> list:
+    from webapp.script_api.documents import get_all as _get_all
+
+    return _get_all(doctype, *args, **kwargs)
+
+
+def get_list(doctype: str, *args: Any, **kwargs: Any) -> list:
+    from webapp.script_api.documents import get_list as _get_list
+
+    return _get_list(doctype, *args, **kwargs)
+
+
+def escape(value: Any, percent: bool = True) -> str:
+    text = str(value).replace("\\", "\\\\").replace("'", "''")
+    if percent:
+        text = text.replace("%", "%%")
+    return f"'{text}'"
+
+
+def commit() -> None:
+    from webapp.extensions import db
+
+    ensure_writable("commit")
+    db.session.commit()
+
+
+def rollback() -> None:
+    from webapp.extensions import db
+
+    db.session.rollback()
+
+
+def _rows(result: Any, as_dict: bool) -> list:
+    return [_dict(r) for r in result] if as_dict else [tuple(r.values()) for r in result]

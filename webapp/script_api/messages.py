@@ -1,0 +1,40 @@
+"""frappe.msgprint / throw / log_error / errprint."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from webapp import errors
+from webapp.script_api import run_context
+
+log = logging.getLogger("webapp.scripts")
+
+
+def _text(msg: Any) -> str:
+    return msg if isinstance(msg, str) else str(msg)
+
+
+def msgprint(msg: Any, title: str | None = None, indicator: str | None = None, **_ignored: Any) -> None:
+    errors.add_message(_text(msg), title=title, indicator=indicator)
+
+
+def throw(msg: Any = "", exc: type[BaseException] = errors.ValidationError, title: str | None = None,
+          **_ignored: Any) -> None:
+    if not (isinstance(exc, type) and issubclass(exc, errors.FrappeError)):
+        exc = errors.ValidationError
+    raise exc(_text(msg), title=title) if exc is not errors.RateLimitExceededError else exc(_text(msg))
+
+
+def log_error(title: Any = None, message: Any = None, **_ignored: Any) -> None:
+    ctx = run_context.current()
+    where = f"Server Script {ctx.script!r}" if ctx else "script"
+    log.error("%s: %s: %s", where, _text(title or "Error"), _text(message or ""))
+    if ctx is not None:
+        ctx.logs.append(f"[log_error] {_text(title or 'Error')}: {_text(message or '')}")
+
+
+def errprint(msg: Any) -> None:
+    ctx = run_context.current()
+    if ctx is not None:
+        ctx.logs.append(f"[errprint] {_text(msg)}")
