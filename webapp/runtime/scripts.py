@@ -213,7 +213,8 @@ def _typed_response(kind: Any, body: dict[str, Any], resp: dict[str, Any]) -> Re
             data = buf.getvalue()
         r = Response(str(data), mimetype="text/csv")
         if resp.get("filename"):
-            r.headers["Content-Disposition"] = _attachment(str(resp["filename"]) + ("" if str(resp["filename"]).endswith(".csv") else ".csv"))
+            filename = str(resp["filename"])
+            r.headers["Content-Disposition"] = _attachment(filename if filename.endswith(".csv") else filename + ".csv")
         return r
     if kind == "download":
         content = resp.get("filecontent", b"")
