@@ -9,6 +9,7 @@ because an asynchronous kill cannot interrupt a running C call.
 from __future__ import annotations
 
 import builtins
+import functools
 import operator
 import string
 import types
@@ -172,10 +173,21 @@ def _type_hook(obj: Any, name: str) -> Any:
     return None
 
 
+def _function_hook(obj: Any, name: str) -> Any:
+    # Functions and methods have no public attribute a script needs, and what callers hang on
+    # them (caches, wrapped objects, state) is not the script's to read.
+    raise AttributeError(f"a server script cannot read attributes of functions ('{name}')")
+
+
 _ATTR_HOOKS: dict[type, Callable[[Any, str], Any]] = {
     str: _str_hook, bytes: _str_hook, bytearray: _str_hook, int: _int_hook, bool: _int_hook,
     type: _type_hook,
 }
+for _ftype in (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+               types.MethodWrapperType, types.WrapperDescriptorType, types.MethodDescriptorType,
+               types.ClassMethodDescriptorType, functools.partial,
+               type(functools.lru_cache(maxsize=1)(len))):
+    _ATTR_HOOKS[_ftype] = _function_hook
 
 # --------------------------------------------------------------------------------------------
 # Writes

@@ -92,6 +92,21 @@ if hasattr(_sre_c, "POSSESSIVE_REPEAT"):
 _checked_patterns: dict[tuple[Any, int], bool] = {}
 
 
+_WILD = object()
+
+
+def _ambiguous_branch(alternatives: list[Any]) -> bool:
+    """Alternatives that can start the same way (or be empty), e.g. ``(a|aa)``: under a repeat
+    they let the engine split the subject in exponentially many ways."""
+    firsts = []
+    for alt in alternatives:
+        if not alt:
+            return True
+        op, av = alt[0]
+        firsts.append(av if op == _sre_c.LITERAL else _WILD)
+    return _WILD in firsts or len(set(firsts)) < len(firsts)
+
+
 def _nested_unbounded(parsed: Any, inside: bool) -> bool:
     for op, av in parsed:
         if op in _REPEATS:
@@ -105,6 +120,8 @@ def _nested_unbounded(parsed: Any, inside: bool) -> bool:
             if _nested_unbounded(av[-1], inside):
                 return True
         elif op == _sre_c.BRANCH:
+            if inside and _ambiguous_branch(av[1]):
+                return True
             if any(_nested_unbounded(b, inside) for b in av[1]):
                 return True
         elif op in (_sre_c.ASSERT, _sre_c.ASSERT_NOT):
