@@ -76,10 +76,15 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
     from webapp.extensions import db, limiter
     from webapp.models.user import ADMINISTRATOR
 
+    from webapp.doctypes import registry
+    from webapp.runtime import cache
+
     with app.app_context():
         db.session.rollback()
         keep = {"tabRole", "alembic_version"}
-        for table in reversed(db.metadata.sorted_tables):
+        orm_tables = {t.name for t in db.metadata.sorted_tables}
+        doctype_tables = [registry.table(dt) for dt in registry.all_doctypes() if dt.table_name not in orm_tables]
+        for table in [*doctype_tables, *reversed(db.metadata.sorted_tables)]:
             if table.name in keep:
                 continue
             if table.name in {"tabUser", "__Auth", "tabHas Role"}:
@@ -88,6 +93,7 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
             else:
                 db.session.execute(table.delete())
         db.session.commit()
+        cache.reset()
         limiter.reset()
         config = app.extensions["site_config"]
         if os.path.exists(config.path):

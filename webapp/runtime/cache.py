@@ -6,6 +6,7 @@ the sandbox by source hash, so a rebuild recompiles only what changed.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from dataclasses import dataclass, field
 
@@ -77,12 +78,13 @@ def bump_version() -> None:
     from webapp.extensions import db
     from webapp.models.script_version import ScriptVersion
 
+    # A random token rather than +1: a restored backup or a reset table can never bring back a value
+    # some worker already cached for a different set of scripts.
     t = ScriptVersion.__table__
-    updated = db.session.execute(
-        sa.update(t).where(t.c.name == VERSION_KEY).values(version=t.c.version + 1)
-    ).rowcount
+    token = secrets.randbelow(2**31 - 2) + 1
+    updated = db.session.execute(sa.update(t).where(t.c.name == VERSION_KEY).values(version=token)).rowcount
     if not updated:
-        db.session.execute(sa.insert(t).values(name=VERSION_KEY, version=1))
+        db.session.execute(sa.insert(t).values(name=VERSION_KEY, version=token))
     _forget_request_memo()
 
 
