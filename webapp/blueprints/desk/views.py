@@ -10,7 +10,11 @@ from webapp.permissions import login_required, roles_required
 @bp.route("/app")
 @login_required
 def home():
-    return render_template("desk/home.html")
+    from webapp.doctypes import registry
+    from webapp.services import permissions
+
+    readable = [registry.get(name) for name in permissions.allowed_doctypes("read")]
+    return render_template("desk/home.html", doctypes=sorted(readable, key=lambda dt: dt.name))
 
 
 @bp.route("/app/system-settings")

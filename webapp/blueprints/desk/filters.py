@@ -1,0 +1,16 @@
+"""Template helpers for the desk macros (registered app-wide: the print view uses them too)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from webapp.blueprints.desk import bp
+from webapp.blueprints.desk import forms as F
+
+bp.add_app_template_global(F.input_value, "input_value")
+bp.add_app_template_global(F.display_value, "display_value")
+
+
+@bp.app_template_global("doc_route")
+def doc_route(meta, name: str) -> str:
+    return f"/app/{meta.slug}/{quote(str(name), safe='')}"

@@ -1,0 +1,179 @@
+"""Desk form input: which fields a form may change, posted fields and child rows -> a values dict, and
+the reverse (stored values -> the strings the widgets show). Pure functions of metadata and input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from webapp.doctypes import registry
+from webapp.doctypes.meta import DocType, Field
+
+_ROW_KEY = re.compile(r"^(?P<table>[a-z0-9_]+)-(?P<idx>\d+)-(?P<field>[a-z0-9_]+)$")
+_ROW_IN_MESSAGE = re.compile(r"in row (?P<idx>\d+) of (?P<table>[a-z0-9_]+)")
+MAX_ROWS = 500
+
+
+def child_meta(f: Field) -> DocType:
+    meta = registry.get(f.options or "")
+    if meta is None:  # pragma: no cover - a declaration error
+        raise LookupError(f"Table field {f.fieldname} points to unknown doctype {f.options}")
+    return meta
+
+
+def visible_fields(meta: DocType) -> list[Field]:
+    return [f for f in meta.fields if not f.hidden]
+
+
+def is_editable(f: Field, meta: DocType, docstatus: int, can_write: bool) -> bool:
+    """Can this form change the field? Drafts: every field not read-only; submitted: allow_on_submit."""
+    if not can_write or f.hidden or f.read_only or meta.read_only:
+        return False
+    if docstatus == 0:
+        return True
+    return docstatus == 1 and f.allow_on_submit
+
+
+def editable_fields(meta: DocType, docstatus: int, can_write: bool) -> list[Field]:
+    return [f for f in meta.fields if is_editable(f, meta, docstatus, can_write)]
+
+
+def _scalar(f: Field, raw: Any, present: bool) -> Any:
+    if f.fieldtype == "Check":
+        return 1 if present and str(raw) not in ("", "0", "false", "off") else 0
+    return raw if raw is not None else ""
+
+
+def parse_rows(f: Field, form: Mapping[str, Any], keep_blank: bool = False) -> list[dict[str, Any]]:
+    """`expenses-0-expense_type` style inputs -> rows in index order; blank rows dropped unless kept."""
+    cmeta = child_meta(f)
+    editable = {c.fieldname: c for c in cmeta.fields if not c.hidden and not c.read_only and not c.is_table}
+    indexes: set[int] = set()
+    for key in form:
+        m = _ROW_KEY.match(key)
+        if m and m["table"] == f.fieldname and m["field"] in editable:
+            indexes.add(int(m["idx"]))
+    rows = []
+    for i in sorted(indexes)[:MAX_ROWS]:
+        row: dict[str, Any] = {}
+        for name, cf in editable.items():
+            key = f"{f.fieldname}-{i}-{name}"
+            row[name] = _scalar(cf, form.get(key), key in form)
+        blank = all(v in ("", None, 0) for v in row.values())
+        if keep_blank or not blank:
+            rows.append(row)
+    return rows
+
+
+def parse_form(meta: DocType, form: Mapping[str, Any], docstatus: int, can_write: bool, is_new: bool,
+               keep_blank_rows: bool = False) -> dict[str, Any]:
+    """The posted form -> values for the documents service (only fields this form may change)."""
+    values: dict[str, Any] = {}
+    if is_new and meta.naming == "prompt":
+        values["name"] = str(form.get("__name", "")).strip()
+    for f in editable_fields(meta, docstatus, can_write):
+        if f.is_table:
+            values[f.fieldname] = parse_rows(f, form, keep_blank=keep_blank_rows)
+        elif f.fieldtype == "Password":
+            if form.get(f.fieldname):
+                values[f.fieldname] = form.get(f.fieldname)
+        else:
+            values[f.fieldname] = _scalar(f, form.get(f.fieldname), f.fieldname in form)
+    if not is_new and form.get("modified"):
+        values["modified"] = form["modified"]
+    return values
+
+
+def apply_row_action(values: dict[str, Any], action: str) -> None:
+    """No-JS row buttons: "add:expenses", "remove:expenses:2", "up:expenses:2", "down:expenses:2"."""
+    parts = action.split(":")
+    rows = values.get(parts[1]) if len(parts) > 1 else None
+    if not isinstance(rows, list):
+        return
+    verb = parts[0]
+    if verb == "add":
+        rows.append({})
+        return
+    try:
+        i = int(parts[2])
+    except (IndexError, ValueError):
+        return
+    if not 0 <= i < len(rows):
+        return
+    if verb == "remove":
+        rows.pop(i)
+    elif verb == "up" and i > 0:
+        rows[i - 1], rows[i] = rows[i], rows[i - 1]
+    elif verb == "down" and i < len(rows) - 1:
+        rows[i + 1], rows[i] = rows[i], rows[i + 1]
+
+
+def field_errors(meta: DocType, exc: Exception) -> dict[str, str]:
+    """Map an error's `.fields` to input keys: "status", or "expenses-1-amount" for a child row cell
+    (the row comes from the message, "... in row 2 of expenses"); a child field without a row marks
+    the table."""
+    message = getattr(exc, "message", str(exc))
+    names = getattr(exc, "fields", ()) or ()
+    out: dict[str, str] = {}
+    row = _ROW_IN_MESSAGE.search(message)
+    for name in names:
+        if meta.get_field(name) is not None or name == "name":
+            out[name] = message
+            continue
+        for tf in meta.table_fields:
+            if child_meta(tf).get_field(name) is None:
+                continue
+            if row and row["table"] == tf.fieldname:
+                out[f"{tf.fieldname}-{int(row['idx']) - 1}-{name}"] = message
+            out.setdefault(tf.fieldname, message)
+    return out
+
+
+# -- display ---------------------------------------------------------------------------------------
+def input_value(f: Field, value: Any) -> str:
+    """The string a widget shows for a stored (or posted) value."""
+    if value is None:
+        return ""
+    if f.fieldtype == "Date" and isinstance(value, dt.date):
+        return value.isoformat()[:10]
+    if f.fieldtype == "Datetime":
+        if isinstance(value, dt.datetime):
+            return value.strftime("%Y-%m-%dT%H:%M:%S")
+        return str(value).replace(" ", "T")[:19]
+    if f.fieldtype in ("Float", "Currency") and isinstance(value, (int, float)):
+        text = f"{value:.9f}".rstrip("0").rstrip(".")
+        if f.fieldtype == "Currency" and len(text.partition(".")[2]) <= 2:
+            return f"{value:.2f}"
+        return text
+    return str(value)
+
+
+def display_value(f: Field | None, value: Any) -> str:
+    """A value as text in lists and print: Yes/No, money with two decimals, dates without seconds."""
+    if value is None or value == "":
+        return ""
+    if f is None:
+        if isinstance(value, dt.datetime):
+            return value.strftime("%Y-%m-%d %H:%M")
+        return str(value)
+    if f.fieldtype == "Check":
+        return "Yes" if value else "No"
+    if f.fieldtype == "Currency":
+        try:
+            return f"{float(value):,.2f}"
+        except (TypeError, ValueError):
+            return str(value)
+    if f.fieldtype == "Float":
+        try:
+            return f"{float(value):,.6f}".rstrip("0").rstrip(".")
+        except (TypeError, ValueError):
+            return str(value)
+    if f.fieldtype == "Datetime" and isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if f.fieldtype == "Date" and isinstance(value, dt.date):
+        return value.isoformat()
+    if f.fieldtype == "Password":
+        return "••••••"
+    return str(value)

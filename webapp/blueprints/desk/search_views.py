@@ -1,0 +1,15 @@
+"""GET /api/desk/awesomebar?q=<text>: suggestions for the navbar search (JSON)."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from webapp.blueprints.desk import bp
+from webapp.permissions import login_required
+from webapp.services import search
+
+
+@bp.route("/api/desk/awesomebar")
+@login_required
+def awesomebar():
+    return jsonify({"results": search.awesomebar(request.args.get("q", ""))})
