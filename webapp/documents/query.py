@@ -109,7 +109,9 @@ def condition(meta: DocType, t: sa.Table, fieldname: str, op: str, value: Any) -
             raise ValidationError("The 'between' operator takes [from, to]")
         return col.between(_typed(meta, name, value[0]), _typed(meta, name, value[1]))
     if op in ("like", "not like"):
-        expr = col.like(str(value))
+        # Case-insensitive on every database, as Frappe's LIKE is on MariaDB (and SQLite's already
+        # is): ILIKE on PostgreSQL, lower() LIKE lower() elsewhere.
+        expr = col.ilike(str(value))
         return sa.not_(expr) if op == "not like" else expr
     typed = _typed(meta, name, value)
     if op == "=":

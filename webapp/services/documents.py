@@ -199,16 +199,24 @@ def _validate_fields(doc: Document, before: Document | None = None) -> None:
             _validate_fields(row)
 
 
-def _stamp_children(doc: Document, user: str, now: dt.datetime) -> None:
+def _stamp_children(doc: Document, user: str, now: dt.datetime, stored: Document | None = None) -> None:
+    """Name and stamp child rows. Standard columns are the server's: a row keeps the creation and
+    owner it was stored with (matched by name among this document's own rows); any other row,
+    including one whose name is not this document's (a round-tripped JSON row of another parent, a
+    duplicate), is a new row with a fresh name."""
     for f in doc.meta.table_fields:
+        known = {r._data.get("name"): r for r in (stored._data.get(f.fieldname) or [] if stored else [])}
+        seen: set[str] = set()
         for row in doc._data.get(f.fieldname) or []:
-            if not row._data.get("name"):
+            name = row._data.get("name")
+            old = known.get(name) if name else None
+            if old is None or name in seen:
+                row._data["name"] = None
                 set_name(row)
-            row._data.setdefault("owner", user)
-            if row._data.get("creation") is None:
-                row._data["creation"] = now
-            if row._data.get("owner") is None:
-                row._data["owner"] = doc._data.get("owner") or user
+                row._data.update({"creation": now, "owner": user})
+            else:
+                row._data.update({"creation": old._data.get("creation"), "owner": old._data.get("owner")})
+            seen.add(row._data["name"])
             row._data.update({"modified": now, "modified_by": user})
 
 
@@ -316,7 +324,7 @@ def save(doc: Document, ignore_permissions: bool = False) -> Document:
         now = _now()
         doc._data.update({"modified": now, "modified_by": user, "owner": stored.owner,
                           "creation": stored.creation})
-        _stamp_children(doc, user, now)
+        _stamp_children(doc, user, now, stored)
         store.update_row(meta, doc.name, doc._data)
         store.replace_children(meta, doc.name, doc)
         for event in events_after:
@@ -434,7 +442,16 @@ _SYSTEM_KEYS = ("owner", "creation", "modified_by", "doctype")
 
 
 def _clean_values(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if k not in _SYSTEM_KEYS and not str(k).startswith("_")}
+    """Drop what the server owns and clients' private markers (`__islocal`, `__unsaved`...), in
+    child rows too: a Document refuses names starting with `_`."""
+    out = {}
+    for k, v in values.items():
+        if k in _SYSTEM_KEYS or str(k).startswith("_"):
+            continue
+        if isinstance(v, list):
+            v = [_clean_values(row) if isinstance(row, dict) else row for row in v]
+        out[k] = v
+    return out
 
 
 def list_for_api(doctype: str, args: dict[str, Any]) -> list:

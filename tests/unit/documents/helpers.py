@@ -84,3 +84,61 @@ def assert_error(resp, status: int, exc_type: str, *needles: str) -> str:
     text = resp.get_data(as_text=True)
     assert "Traceback" not in text and "sqlalchemy" not in text.lower() and "sqlite" not in text.lower()
     return message
+
+
+class Api:
+    """A test client speaking as one user, by token or by session cookie."""
+
+    def __init__(self, client, headers: dict[str, str] | None = None) -> None:
+        self.client = client
+        self.headers = headers or {}
+
+    def _call(self, method: str, url: str, **kw):
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return getattr(self.client, method)(url, headers=headers, **kw)
+
+    def get(self, url: str, **kw):
+        return self._call("get", url, **kw)
+
+    def post(self, url: str, **kw):
+        return self._call("post", url, **kw)
+
+    def put(self, url: str, **kw):
+        return self._call("put", url, **kw)
+
+    def delete(self, url: str, **kw):
+        return self._call("delete", url, **kw)
+
+
+@pytest.fixture(params=["token", "session"])
+def api_as(request, app, make_user, api_keys):
+    """api_as(email, roles) -> Api for that user, authenticated by token or by an API-login session."""
+
+    def make(email: str = "Administrator", roles: list[str] | None = None) -> Api:
+        if request.param == "token":
+            return Api(app.test_client(), api_keys(email, roles))
+        client = app.test_client()
+        if email == "Administrator":
+            with client.session_transaction() as sess:
+                sess["_user_id"] = email
+                sess["_fresh"] = True
+                sess["login_via"] = "api"
+        else:
+            make_user(email, roles=roles)
+            r = client.post("/api/method/login", json={"usr": email, "pwd": "Password-1"})
+            assert r.status_code == 200, r.get_data(as_text=True)
+        return Api(client)
+
+    return make
+
+
+def seed(app, doctype: str, *docs: dict, user: str = "Administrator") -> list[str]:
+    """Insert documents directly through the service; returns their names."""
+    from webapp.services import documents
+    from webapp.services.context import acting_as
+
+    names = []
+    with app.app_context(), acting_as(user):
+        for values in docs:
+            names.append(documents.insert(documents.new_doc(doctype, values)).name)
+    return names

@@ -118,7 +118,7 @@ def save(args: dict[str, Any]) -> dict[str, Any]:
         return {"message": documents.create_from_api(values["doctype"], values).as_dict()}
     with transaction():
         doc = documents.get_doc(values["doctype"], values["name"])
-        doc.update({k: v for k, v in values.items() if k not in ("name", "owner", "creation", "modified_by")})
+        doc.update({k: v for k, v in documents._clean_values(values).items() if k != "name"})
         return {"message": documents.save(doc).as_dict()}
 
 
@@ -129,9 +129,10 @@ def submit(args: dict[str, Any]) -> dict[str, Any]:
     with transaction():
         if values.get("name") and documents.exists(values["doctype"], values["name"]):
             doc = documents.get_doc(values["doctype"], values["name"])
-            doc.update({k: v for k, v in values.items() if k not in ("name", "owner", "creation", "modified_by")})
+            doc.update({k: v for k, v in documents._clean_values(values).items() if k != "name"})
         else:
-            doc = documents.new_doc(values["doctype"], {k: v for k, v in values.items() if k != "modified"})
+            doc = documents.new_doc(values["doctype"],
+                                    {k: v for k, v in documents._clean_values(values).items() if k != "modified"})
         return {"message": documents.submit(doc).as_dict()}
 
 
