@@ -78,9 +78,7 @@ def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | N
         result = execute(info.compiled, namespace, limits())
     finally:
         run_context.leave(token)
-    output = result.output
-    if ctx.logs:
-        output = (output + ("\n" if output and not output.endswith("\n") else "") + "\n".join(ctx.logs))
+    output = "\n".join(part for part in (result.output.rstrip("\n"), "\n".join(ctx.logs)) if part)
     logs.record(server_script=info.name, script_type=info.script_type, trigger=trigger, user=ctx.user,
                 started=started, duration_ms=(time.perf_counter() - t0) * 1000, status=result.status,
                 output=output, error=_error_text(result))
