@@ -8,7 +8,7 @@ from webapp import errors
 from webapp.doctypes.server_script import EVENT_FREQUENCIES, SCRIPT_TYPES
 from webapp.runtime import cache
 from webapp.runtime.events import DOCTYPE_EVENT_MAP
-from webapp.sandbox import ScriptCompileError, compile_script
+from webapp.sandbox import ALLOWED_MODULES, ScriptCompileError, compile_script
 from webapp.services.context import acting_user
 
 # Script types whose runners exist; the others are refused clearly rather than saved and ignored.
@@ -34,12 +34,32 @@ def on_event(doc, event: str) -> None:
 
 
 def compile_errors(source: str, name: str = "script") -> list[dict]:
-    """[{"line", "column", "message"}] for the editor; empty when the script compiles."""
+    """[{"line", "column", "message"}] for the editor; empty when the script compiles and imports
+    only what the sandbox allows (an import of anything else would fail on every run)."""
     try:
         compile_script(source or "", cache.script_filename(name))
     except ScriptCompileError as exc:
         return [{"line": exc.lineno or 1, "column": (exc.offset or 1), "message": str(exc)}]
-    return []
+    return _import_errors(source or "")
+
+
+def _import_errors(source: str) -> list[dict]:
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [("." * node.level) + (node.module or "")]
+        else:
+            continue
+        for module in names:
+            if module not in ALLOWED_MODULES:
+                found.append({"line": node.lineno, "column": node.col_offset + 1,
+                              "message": f"Line {node.lineno}: import of {module!r} is not allowed; scripts may "
+                                         f"import {', '.join(ALLOWED_MODULES)}"})
+    return found
 
 
 def validate(doc) -> None:
