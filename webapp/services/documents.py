@@ -306,7 +306,10 @@ def save(doc: Document, ignore_permissions: bool = False) -> Document:
             events_before = ("before_validate", "validate", "before_submit")
             events_after = ("on_update", "on_submit")
         elif (old, new) == (1, 1):
+            # Changing a submitted document (its allow_on_submit fields, e.g. an Expense Claim's
+            # approval_status) is for those who may submit it: an Employee edits drafts only.
             _check_perm(meta, "write", doc, user, ignore_permissions)
+            _check_perm(meta, "submit", doc, user, ignore_permissions)
             events_before, events_after = ("before_update_after_submit",), ("on_update_after_submit",)
         elif (old, new) == (1, 2):
             _check_perm(meta, "cancel", doc, user, ignore_permissions)
