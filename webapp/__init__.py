@@ -66,6 +66,9 @@ def _init_extensions(app: Flask) -> None:
     import webapp.models  # noqa: F401 - register the ORM tables on the metadata
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -74,6 +77,20 @@ def _init_extensions(app: Flask) -> None:
     from webapp.blueprints.auth.session import init_app as init_auth
 
     init_auth(app)
+
+
+def _tune_sqlite(engine) -> None:
+    """WAL lets readers run beside the one writer; synchronous=NORMAL is durable in WAL mode except
+    for the last commits on power loss, and makes a commit cheap (no fsync per commit)."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
 
 
 def _init_blueprints(app: Flask) -> None:

@@ -3,13 +3,16 @@ transaction ends (in its own transaction), so it is kept even when the operation
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 
 import sqlalchemy as sa
 
 from webapp.documents.naming import make_hash
-from webapp.services.context import after_end
+from webapp.services.context import after_end, in_transaction
+
+_pending: contextvars.ContextVar[list[dict] | None] = contextvars.ContextVar("pending_script_logs", default=None)
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 65536
@@ -23,17 +26,28 @@ def record(*, server_script: str, script_type: str, trigger: str, user: str, sta
         "output": output[:MAX_TEXT], "error": error[:MAX_TEXT], "creation": started, "modified": started,
         "owner": user, "modified_by": user, "docstatus": 0, "idx": 0,
     }
-    after_end(lambda: _write(values))
+    pending = _pending.get()
+    if pending is None:
+        # First run in this operation: one write for all of its runs, after the operation ends.
+        pending = []
+        _pending.set(pending)
+        after_end(lambda: _write(pending))
+    pending.append(values)
+    if not in_transaction():
+        _pending.set(None)
 
 
-def _write(values: dict) -> None:
+def _write(rows: list[dict]) -> None:
     from webapp.doctypes import registry
     from webapp.extensions import db
 
+    _pending.set(None)
+    if not rows:
+        return
     t = registry.table(registry.get("Server Script Log"))
     try:
-        db.session.execute(sa.insert(t).values(**values))
+        db.session.execute(sa.insert(t), rows)
         db.session.commit()
     except Exception:  # noqa: BLE001 - a log that cannot be written must not break the request
         db.session.rollback()
-        log.exception("could not write Server Script Log for %s", values.get("server_script"))
+        log.exception("could not write %d Server Script Log rows", len(rows))
