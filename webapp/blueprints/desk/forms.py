@@ -117,6 +117,12 @@ def field_errors(meta: DocType, exc: Exception) -> dict[str, str]:
     message = getattr(exc, "message", str(exc))
     names = getattr(exc, "fields", ()) or ()
     out: dict[str, str] = {}
+    if not names and meta.naming == "prompt" and "a name is required" in message:
+        names = ("name",)
+    if not names and type(exc).__name__ == "DuplicateEntryError":
+        # The name is taken: point at what the name is made of (a field, or the Name input).
+        naming = meta.naming
+        names = (naming.split(":", 1)[1],) if naming.startswith("field:") else ("name",) if naming == "prompt" else ()
     row = _ROW_IN_MESSAGE.search(message)
     for name in names:
         if meta.get_field(name) is not None or name == "name":
