@@ -108,6 +108,10 @@ _GUARD_GLOBALS: dict[str, Any] = {
     "_mod_": guards.guarded_mod,
     "_floordiv_": guards.guarded_floordiv,
     "_format_": guards.guarded_format_value,
+    # for the inline type tests the policy emits (names a script cannot rebind)
+    "_type_": type,
+    "_int_": int,
+    "_float_": float,
 }
 _PER_RUN_NAMES = ("_print_", "_check_", "_print")
 _INJECTED = tuple(_GUARD_GLOBALS) + _PER_RUN_NAMES

@@ -26,15 +26,18 @@ from .limits import alloc_cap, over_budget
 
 # Attributes that lead to frames, code, globals or the class graph, refused on every object.
 BLOCKED_ATTRS = frozenset({
-    "mro", "format", "format_map", "with_traceback", "vformat", "get_field", "get_value",
-    "convert_field", "format_field", "parse", "tb_frame", "tb_next", "gi_frame", "gi_code",
+    "mro", "format", "format_map", "with_traceback", "tb_frame", "tb_next", "gi_frame", "gi_code",
     "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "cr_origin", "ag_frame", "ag_code",
     "ag_await", "f_back", "f_globals", "f_locals", "f_builtins", "f_code", "f_trace",
     "co_code", "func_globals", "func_code", "im_func", "im_self", "im_class",
 })
 BLOCKED_PREFIXES = ("_", "gi_", "ag_", "cr_", "f_", "tb_", "co_", "func_", "im_")
-# The Formatter family's traversal methods; refused above by name, kept here to document why.
-_EXC_LEAKY = ("obj", "name")  # AttributeError.obj / NameError.name leak objects (CVE-2024-47532)
+# Refused only on some objects: AttributeError.obj / NameError.name leak objects (CVE-2024-47532);
+# string.Formatter's traversal methods resolve "{0.__class__}" (CVE-2023-41039, CVE-2026-76825).
+_EXC_LEAKY = frozenset({"obj", "name"})
+_FORMATTER_METHODS = frozenset({"vformat", "get_field", "get_value", "parse", "convert_field",
+                                "format_field", "check_unused_args"})
+_TYPE_SENSITIVE = _EXC_LEAKY | _FORMATTER_METHODS
 
 _STR_TYPES = (str, bytes, bytearray)
 _ModuleType = types.ModuleType
@@ -46,25 +49,61 @@ def _refuse_attr(name: str) -> AttributeError:
     return AttributeError(f'"{name}" is a restricted name that a server script may not access')
 
 
-def guarded_getattr(obj: Any, name: str, default: Any = ...) -> Any:
-    """``obj.name`` in a script. Missing attributes raise AttributeError (Frappe returned None)."""
+def attr_name_allowed(name: str) -> bool:
+    """The name-only part of the attribute policy (the compile policy applies it too)."""
+    return not (name in BLOCKED_ATTRS or name.startswith(BLOCKED_PREFIXES))
+
+
+# name -> True (fine), False (refused), None (depends on the object). Names come from the compiled
+# source, so the cache stays small; bounded anyway.
+_name_verdicts: dict[str, bool | None] = {}
+
+
+def _name_verdict(name: str) -> bool | None:
     if type(name) is not str:
         raise TypeError("attribute name must be a str")
-    if name in BLOCKED_ATTRS or name.startswith(BLOCKED_PREFIXES):
+    verdict = None if name in _TYPE_SENSITIVE else attr_name_allowed(name)
+    if len(_name_verdicts) < 10000:
+        _name_verdicts[name] = verdict
+    return verdict
+
+
+_MISSING = object()
+
+
+# Names already vetted as fine on any object without a hook (the common case: one set lookup).
+_plain_names: set[str] = set()
+
+
+def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
+    """``obj.name`` in a script. Missing attributes raise AttributeError (Frappe returned None)."""
+    hook = _ATTR_HOOKS.get(type(obj))
+    if hook is None and name in _plain_names:
+        if default is _MISSING:
+            return getattr(obj, name)
+        return getattr(obj, name, default)
+    return _getattr_slow(obj, name, default, hook)
+
+
+def _getattr_slow(obj: Any, name: str, default: Any, hook: Any) -> Any:
+    verdict = _name_verdicts.get(name, _MISSING)
+    if verdict is _MISSING:
+        verdict = _name_verdict(name)
+        if verdict is True and len(_plain_names) < 10000:
+            _plain_names.add(name)
+    if verdict is False:
         raise _refuse_attr(name)
-    tp = type(obj)
-    hook = _ATTR_HOOKS.get(tp)
     if hook is not None:
         value = hook(obj, name)
         if value is not None:
             return value
-    elif tp is _ModuleType:
-        raise AttributeError("modules are not available to server scripts")
-    elif name in _EXC_LEAKY and isinstance(obj, (AttributeError, NameError)):
-        raise _refuse_attr(name)
-    elif isinstance(obj, string.Formatter) or obj is string.Formatter:
-        raise _refuse_attr(name)
-    if default is ...:
+    if verdict is None:
+        if name in _EXC_LEAKY and isinstance(obj, (AttributeError, NameError)):
+            raise _refuse_attr(name)
+        if isinstance(obj, string.Formatter) or (isinstance(obj, type)
+                                                 and issubclass(obj, string.Formatter)):
+            raise _refuse_attr(name)
+    if default is _MISSING:
         return getattr(obj, name)
     return getattr(obj, name, default)
 
@@ -168,9 +207,11 @@ def _type_hook(obj: Any, name: str) -> Any:
         raise AttributeError(f"use the method on a value instead: x.{name}(...)")
     if obj is int and name == "to_bytes":
         raise AttributeError("use the method on a value instead: n.to_bytes(...)")
-    if obj is string.Formatter or (isinstance(obj, type) and issubclass(obj, string.Formatter)):
-        raise _refuse_attr(name)
     return None
+
+
+def _module_hook(obj: Any, name: str) -> Any:
+    raise AttributeError("modules are not available to server scripts")
 
 
 def _function_hook(obj: Any, name: str) -> Any:
@@ -181,7 +222,7 @@ def _function_hook(obj: Any, name: str) -> Any:
 
 _ATTR_HOOKS: dict[type, Callable[[Any, str], Any]] = {
     str: _str_hook, bytes: _str_hook, bytearray: _str_hook, int: _int_hook, bool: _int_hook,
-    type: _type_hook,
+    type: _type_hook, _ModuleType: _module_hook,
 }
 for _ftype in (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
                types.MethodWrapperType, types.WrapperDescriptorType, types.MethodDescriptorType,
@@ -282,11 +323,15 @@ def _int_bits_check(bits: int) -> None:
                           f"(limit {INT_MAX_BITS})")
 
 
+_HALF = 1 << (INT_MAX_BITS // 2)
+_NHALF = -_HALF
+
+
 def guarded_mul(a: Any, b: Any) -> Any:
     ta = type(a)
     tb = type(b)
     if ta is int and tb is int:
-        if a.bit_length() + b.bit_length() > INT_MAX_BITS:
+        if not (_NHALF < a < _HALF and _NHALF < b < _HALF):
             _int_bits_check(a.bit_length() + b.bit_length())
     elif ta is float or tb is float:
         pass
@@ -317,6 +362,10 @@ def guarded_lshift(a: Any, b: Any) -> Any:
     if type(a) is int and type(b) is int and a and b > 0:
         _int_bits_check(a.bit_length() + b)
     return a << b
+
+
+_BIG = 1 << 4096
+_NBIG = -_BIG
 
 
 def _bigdiv_check(a: Any, b: Any) -> None:
@@ -368,6 +417,8 @@ def _check_percent_format(fmt: Any, args: Any) -> None:
 
 def guarded_mod(a: Any, b: Any) -> Any:
     ta = type(a)
+    if ta is int and type(b) is int and _NBIG < b < _BIG:
+        return a % b
     if ta is str or ta is bytes or ta is bytearray:
         if (b"%" if ta is not str else "%") in a:
             _check_percent_format(a, b)

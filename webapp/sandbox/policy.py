@@ -8,7 +8,13 @@ Extensions over RestrictingNodeTransformer:
   the operands make that needless (numeric literals, constant formats);
 - f-string format specs that are not constant go through ``_format_`` (``f"{x:>{10**10}}"``);
 - augmented assignment to attributes and items works (``doc.total += x``, ``d[k] += 1``) through
-  the same write and operator guards.
+  the same write and operator guards;
+- attribute names the runtime guard would refuse whatever the object (``gi_frame``, ``format``,
+  ``mro`` ...) are refused at compile time already;
+- item reads and sequence unpacking are left native: RestrictedPython guards them for Zope's
+  per-item security checks, which we don't have (our ``_getitem_`` would be ``obj[key]``), and
+  every iterator that could run unbounded in C is a Python-level generator here (see guards.py).
+  ``for`` loops still go through ``_getiter_``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from RestrictedPython import compile_restricted_exec
 from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransformer, copy_locations
 
 from .errors import ScriptCompileError
+from .guards import attr_name_allowed
 
 ALLOWED_UNDERSCORE_NAMES = frozenset({"_dict"})
 
@@ -32,6 +39,10 @@ _GUARDED_BINOPS: dict[type, str] = {
     ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Mod: "_mod_",
     ast.FloorDiv: "_floordiv_",
 }
+
+
+def copy_node(node: ast.expr) -> ast.expr:
+    return ast.parse(ast.unparse(node), mode="eval").body
 
 
 def _is_number(node: ast.AST) -> bool:
@@ -90,6 +101,29 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return node
         return super().visit_Name(node)
 
+    # -- attributes, items, unpacking -------------------------------------------------------------
+    def visit_Attribute(self, node: ast.Attribute) -> Any:
+        if not node.attr.startswith("_") and not attr_name_allowed(node.attr):
+            self.error(node, f'"{node.attr}" is a restricted name that a server script may not access.')
+        return super().visit_Attribute(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> Any:
+        if isinstance(node.ctx, ast.Load):
+            return self.node_contents_visit(node)
+        return super().visit_Subscript(node)
+
+    def guard_iter(self, node: Any) -> Any:
+        node = self.node_contents_visit(node)
+        new_iter = self._call("_getiter_", [node.iter], node.iter)
+        node.iter = new_iter
+        return node
+
+    def visit_Assign(self, node: ast.Assign) -> Any:
+        return self.node_contents_visit(node)
+
+    def visit_With(self, node: ast.With) -> Any:
+        return self.node_contents_visit(node)
+
     # -- kills cannot be caught -----------------------------------------------------------------
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> Any:
         node = super().visit_ExceptHandler(node)
@@ -108,7 +142,29 @@ class SandboxPolicy(RestrictingNodeTransformer):
         guard = _GUARDED_BINOPS.get(type(node.op))
         if guard is None or not _binop_needs_guard(node):
             return node
-        return self._call(guard, [node.left, node.right], node)
+        guarded = self._call(guard, [node.left, node.right], node)
+        # ``i % 7`` and ``n * 12`` are hot in loops: when a plain name meets a small int constant,
+        # test the name's type inline (an int or float times/modulo a small constant is cheap and
+        # bounded) and only call the guard for anything else.
+        name = None
+        if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Name) and _small_int(node.right):
+            name = node.left
+        elif isinstance(node.op, ast.Mult):
+            if isinstance(node.left, ast.Name) and _small_int(node.right):
+                name = node.left
+            elif isinstance(node.right, ast.Name) and _small_int(node.left):
+                name = node.right
+        if name is None:
+            return guarded
+        kind = ast.Call(func=ast.Name("_type_", ast.Load()), args=[ast.Name(name.id, ast.Load())],
+                        keywords=[])
+        test = ast.BoolOp(op=ast.Or(), values=[
+            ast.Compare(left=kind, ops=[ast.Is()], comparators=[ast.Name("_int_", ast.Load())]),
+            ast.Compare(left=copy_node(kind), ops=[ast.Is()],
+                        comparators=[ast.Name("_float_", ast.Load())])])
+        fast = ast.IfExp(test=test, body=node, orelse=guarded)
+        copy_locations(fast, node)
+        return fast
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
         node = self.node_contents_visit(node)
@@ -126,6 +182,8 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     def visit_AugAssign(self, node: ast.AugAssign) -> Any:
         if isinstance(node.target, ast.Name):
+            if type(node.op) not in _GUARDED_BINOPS:
+                return self.node_contents_visit(node)  # x += 1: nothing to guard
             return super().visit_AugAssign(node)
         # ``a.b op= c`` -> ``_tmp = a; _write_(_tmp).b = _inplacevar_(op, _getattr_(_tmp, "b"), c)``
         # (and the same for ``a[k] op= c``), each sub-expression evaluated once.
