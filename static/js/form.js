@@ -90,7 +90,8 @@
     });
   }
 
-  // -- depends_on ("eval:doc.script_type=='API'"; a bare field name means "has a value") ---------
+  // -- depends_on: "eval:doc.script_type=='API'", "script_type:DocType Event,Permission Query"
+  //    (the field has one of the values), or a bare field name (the field has a value) ------------
   function formValues(form) {
     var doc = {};
     form.querySelectorAll("[data-fieldname]").forEach(function (wrap) {
@@ -107,6 +108,11 @@
       if (expr.indexOf("eval:") === 0) {
         // Expressions come from doctype declarations in the code base, never from users.
         return !!new Function("doc", "return (" + expr.slice(5) + ");")(doc);
+      }
+      var colon = expr.indexOf(":");
+      if (colon > 0) {
+        var value = doc[expr.slice(0, colon)];
+        return expr.slice(colon + 1).split(",").indexOf(value == null ? "" : String(value)) >= 0;
       }
       return !!doc[expr];
     } catch (err) {

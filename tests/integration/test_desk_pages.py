@@ -303,3 +303,23 @@ def test_form_has_print_button(client, login_as, make_doc):
     login_as("Administrator")
     name = make_doc("ToDo", description="print me")
     assert f'href="/printview?doctype=ToDo&amp;name={name}"' in page(client, f"/app/todo/{name}")
+
+
+# -- helpers behind the macros -----------------------------------------------------------------------
+def test_code_field_errors_become_editor_markers():
+    from webapp.blueprints.desk.forms import code_errors
+
+    assert code_errors("Line 3: invalid syntax") == [{"line": 3, "message": "Line 3: invalid syntax"}]
+    assert code_errors("no line here") == ["no line here"] and code_errors(None) == []
+
+
+def test_name_errors_point_at_the_naming_input():
+    from webapp.blueprints.desk.forms import field_errors
+    from webapp.doctypes.meta import DocType, Field
+    from webapp.errors import DuplicateEntryError, MandatoryError
+
+    prompt = DocType("Prompted", naming="prompt", fields=[Field("x", "Data")])
+    assert field_errors(prompt, MandatoryError("Prompted: a name is required")) == {
+        "name": "Prompted: a name is required"}
+    by_field = DocType("Titled", naming="field:title", fields=[Field("title", "Data")])
+    assert list(field_errors(by_field, DuplicateEntryError("Titled Same already exists"))) == ["title"]

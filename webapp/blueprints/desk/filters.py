@@ -9,6 +9,7 @@ from webapp.blueprints.desk import forms as F
 
 bp.add_app_template_global(F.input_value, "input_value")
 bp.add_app_template_global(F.display_value, "display_value")
+bp.add_app_template_global(F.code_errors, "code_errors")
 
 
 @bp.app_template_global("doc_route")

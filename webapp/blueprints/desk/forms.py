@@ -137,6 +137,17 @@ def field_errors(meta: DocType, exc: Exception) -> dict[str, str]:
     return out
 
 
+_LINE = re.compile(r"\bline (\d+)", re.IGNORECASE)
+
+
+def code_errors(message: str | None) -> list:
+    """An error message as the code editor's `data-errors` (a marker at the line it names)."""
+    if not message:
+        return []
+    m = _LINE.search(message)
+    return [{"line": int(m.group(1)), "message": message}] if m else [message]
+
+
 # -- display ---------------------------------------------------------------------------------------
 def input_value(f: Field, value: Any) -> str:
     """The string a widget shows for a stored (or posted) value."""
