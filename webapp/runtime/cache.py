@@ -91,8 +91,13 @@ def bump_version() -> None:
 def _forget_request_memo() -> None:
     from flask import g, has_request_context
 
+    from webapp.services.context import transaction_memo
+
     if has_request_context():
         g.pop("_script_map", None)
+    memo = transaction_memo()
+    if memo is not None:
+        memo.pop("script_map", None)
 
 
 def _compile(name: str, source: str) -> tuple[CompiledScript | None, str | None]:
@@ -141,6 +146,11 @@ def current() -> ScriptMap:
     global _map
     from flask import g, has_request_context
 
+    from webapp.services.context import transaction_memo
+
+    tx_memo = transaction_memo()
+    if tx_memo is not None and "script_map" in tx_memo:
+        return tx_memo["script_map"]
     if has_request_context():
         memo = g.get("_script_map")
         if memo is not None:
@@ -155,6 +165,8 @@ def current() -> ScriptMap:
                 _map = smap
     if has_request_context():
         g._script_map = smap
+    if tx_memo is not None:
+        tx_memo["script_map"] = smap
     return smap
 
 

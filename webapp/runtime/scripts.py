@@ -35,14 +35,25 @@ def require_enabled() -> None:
         raise errors.ServerScriptDisabledError(ENABLE_HINT)
 
 
+_limits_memo: tuple[Any, Limits] | None = None
+
+
 def limits() -> Limits:
+    """The run budget from site_config.json (rebuilt only when the configured values change)."""
+    global _limits_memo
     conf = current_app.extensions["site_config"]
+    key = (conf.get("server_script_timeout"), conf.get("server_script_max_memory_mb"))
+    memo = _limits_memo
+    if memo is not None and memo[0] == key:
+        return memo[1]
     try:
-        timeout = float(conf.get("server_script_timeout") or 5)
-        memory = int(conf.get("server_script_max_memory_mb") or 128)
+        timeout = float(key[0] or 5)
+        memory = int(key[1] or 128)
     except (TypeError, ValueError):
         timeout, memory = 5.0, 128
-    return Limits(timeout_s=max(0.05, timeout), memory_mb=max(8, memory))
+    value = Limits(timeout_s=max(0.05, timeout), memory_mb=max(8, memory))
+    _limits_memo = (key, value)
+    return value
 
 
 # -- one run --------------------------------------------------------------------------------------

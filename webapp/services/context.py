@@ -24,6 +24,7 @@ class _Tx:
     read_only_reason: str = ""
     after_commit: list[Any] = field(default_factory=list)
     after_end: list[Any] = field(default_factory=list)
+    memo: dict[str, Any] = field(default_factory=dict)
 
 
 _user: contextvars.ContextVar[str | None] = contextvars.ContextVar("acting_user", default=None)
@@ -90,6 +91,12 @@ def ensure_writable(what: str = "write") -> None:
     tx = _tx.get()
     if tx is not None and tx.read_only:
         raise ValidationError(tx.read_only_reason or f"Cannot {what} in a read-only request")
+
+
+def transaction_memo() -> dict[str, Any] | None:
+    """A dict living as long as the current outermost transaction (None outside one)."""
+    tx = _tx.get()
+    return tx.memo if tx is not None else None
 
 
 def in_transaction() -> bool:

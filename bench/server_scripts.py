@@ -1,0 +1,202 @@
+"""Server Script benchmarks (ratios measured in one run; never part of the test suite).
+
+    .venv/bin/python bench/server_scripts.py
+
+1. Throughput of an API script that sets a constant message vs the built-in /api/method/ping:
+   same gunicorn server (2 workers), same load generator (keep-alive HTTP clients in threads),
+   interleaved rounds. Target ratio >= 0.8.
+2. Inserting a ToDo with 10 no-op Before Save scripts vs with none (documents service, in process).
+   Target ratio <= 1.3.
+3. Dispatch with 10,000 scripts on other doctypes and methods vs with 10: inserting a ToDo that
+   has one Before Save script. Target ratio <= 1.1.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _make_app(instance: str):
+    os.environ["WEBAPP_INSTANCE_PATH"] = instance
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("REDIS_URL", None)
+    from webapp import create_app
+    from webapp.cli import init_db
+
+    app = create_app()
+    with app.app_context():
+        init_db()
+    app.extensions["site_config"].set("server_script_enabled", True)
+    return app
+
+
+def _insert_script(name: str, **fields) -> None:
+    from webapp.services import documents
+    from webapp.services.context import acting_as
+
+    with acting_as("Administrator"):
+        documents.insert(documents.new_doc("Server Script", {"name": name, **fields}))
+
+
+def _load(port: int, path: str, seconds: float, threads: int = 4) -> float:
+    """Requests per second against one path with keep-alive clients."""
+    count = [0] * threads
+    failures: list[str] = []
+    stop = time.perf_counter() + seconds
+
+    def worker(i: int) -> None:
+        # gunicorn's sync workers close the connection after each reply: one connection per request.
+        try:
+            while time.perf_counter() < stop:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("GET", path)
+                r = conn.getresponse()
+                r.read()
+                conn.close()
+                if r.status != 200:
+                    failures.append(f"{path} answered {r.status}")
+                    return
+                count[i] += 1
+        except OSError as exc:
+            failures.append(f"{path}: {exc}")
+
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    start = time.perf_counter()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if failures:
+        raise OSError(failures[0])
+    return sum(count) / (time.perf_counter() - start)
+
+
+def bench_api_vs_ping() -> tuple[float, float, float]:
+    instance = tempfile.mkdtemp(prefix="bench-api-")
+    app = _make_app(instance)
+    with app.app_context():
+        _insert_script("bench constant", script_type="API", api_method="bench_constant", allow_guest=1,
+                       script="frappe.response['message'] = 'constant'")
+    port = _free_port()
+    env = dict(os.environ, WEBAPP_INSTANCE_PATH=instance)
+    server = subprocess.Popen([os.path.join(ROOT, ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+                               "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                _load(port, "/api/method/ping", 0.05, threads=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        _load(port, "/api/method/bench_constant", 1.0)  # warm both workers' caches
+        ping, script = [], []
+        for _ in range(5):
+            ping.append(_load(port, "/api/method/ping", 2.0))
+            script.append(_load(port, "/api/method/bench_constant", 2.0))
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(instance, ignore_errors=True)
+    p, s = statistics.median(ping), statistics.median(script)
+    return p, s, s / p
+
+
+def _time_inserts(n: int) -> float:
+    from webapp.services import documents
+    from webapp.services.context import acting_as
+
+    samples = []
+    with acting_as("Administrator"):
+        for i in range(n):
+            t0 = time.perf_counter()
+            documents.insert(documents.new_doc("ToDo", {"description": f"bench {i}"}))
+            samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def bench_noop_scripts() -> tuple[float, float, float]:
+    instance = tempfile.mkdtemp(prefix="bench-noop-")
+    app = _make_app(instance)
+    try:
+        with app.app_context():
+            _time_inserts(50)
+            base = _time_inserts(400)
+            for i in range(10):
+                _insert_script(f"noop {i:02d}", script_type="DocType Event", reference_doctype="ToDo",
+                               doctype_event="Before Save", script="pass")
+            _time_inserts(50)
+            with_scripts = _time_inserts(400)
+    finally:
+        shutil.rmtree(instance, ignore_errors=True)
+    return base * 1e3, with_scripts * 1e3, with_scripts / base
+
+
+def _bulk_scripts(n: int) -> None:
+    """n scripts on other doctypes (Note, Task) and API methods, inserted in one transaction."""
+    from webapp.services import documents
+    from webapp.services.context import acting_as, transaction
+
+    with acting_as("Administrator"), transaction():
+        for i in range(n):
+            kind = i % 3
+            if kind == 0:
+                fields = {"script_type": "API", "api_method": f"m{i}"}
+            else:
+                fields = {"script_type": "DocType Event", "reference_doctype": "Note" if kind == 1 else "Task",
+                          "doctype_event": "Before Save"}
+            documents.insert(documents.new_doc("Server Script", {"name": f"other {i:05d}", "script": f"x = {i}",
+                                                                **fields}))
+
+
+def bench_dispatch() -> tuple[float, float, float]:
+    results = []
+    for n in (10, 10_000):
+        instance = tempfile.mkdtemp(prefix=f"bench-dispatch-{n}-")
+        app = _make_app(instance)
+        try:
+            with app.app_context():
+                _insert_script("the one", script_type="DocType Event", reference_doctype="ToDo",
+                               doctype_event="Before Save", script="pass")
+                _bulk_scripts(n)
+                _time_inserts(50)  # loads and compiles the script map once
+                results.append(_time_inserts(400))
+        finally:
+            shutil.rmtree(instance, ignore_errors=True)
+    few, many = results
+    return few * 1e3, many * 1e3, many / few
+
+
+def main() -> None:
+    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    ping, script, ratio = bench_api_vs_ping()
+    print(f"1. API script vs ping (gunicorn -w 2): ping {ping:.0f} req/s, script {script:.0f} req/s, "
+          f"ratio {ratio:.2f} (target >= 0.8)")
+    base, with_scripts, ratio = bench_noop_scripts()
+    print(f"2. ToDo insert: no scripts {base:.3f} ms, 10 no-op Before Save scripts {with_scripts:.3f} ms, "
+          f"ratio {ratio:.2f} (target <= 1.3)")
+    few, many, ratio = bench_dispatch()
+    print(f"3. Dispatch: 10 scripts {few:.3f} ms, 10,000 scripts {many:.3f} ms per insert, ratio {ratio:.2f} "
+          f"(target <= 1.1)")
+
+
+if __name__ == "__main__":
+    main()
