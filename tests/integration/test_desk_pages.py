@@ -309,7 +309,10 @@ def test_form_has_print_button(client, login_as, make_doc):
 def test_code_field_errors_become_editor_markers():
     from webapp.blueprints.desk.forms import code_errors
 
-    assert code_errors("Line 3: invalid syntax") == [{"line": 3, "message": "Line 3: invalid syntax"}]
+    # The editor prints "Line 3:" itself, so the marker's message does not repeat it.
+    assert code_errors("Line 3: invalid syntax") == [{"line": 3, "message": "invalid syntax"}]
+    assert code_errors("Server Script 'x' failed at line 4: NameError") == [
+        {"line": 4, "message": "Server Script 'x' failed at line 4: NameError"}]
     assert code_errors("no line here") == ["no line here"] and code_errors(None) == []
 
 

@@ -39,8 +39,15 @@ def compile_errors(source: str, name: str = "script") -> list[dict]:
     try:
         compile_script(source or "", cache.script_filename(name))
     except ScriptCompileError as exc:
-        return [{"line": exc.lineno or 1, "column": (exc.offset or 1), "message": str(exc)}]
+        line = exc.lineno or 1
+        # The editor shows "Line N:" itself; the message carries the rest.
+        return [{"line": line, "column": (exc.offset or 1), "message": _strip_line(str(exc), line)}]
     return _import_errors(source or "")
+
+
+def _strip_line(message: str, line: int) -> str:
+    prefix = f"Line {line}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
 
 
 def _import_errors(source: str) -> list[dict]:
@@ -57,7 +64,7 @@ def _import_errors(source: str) -> list[dict]:
         for module in names:
             if module not in ALLOWED_MODULES:
                 found.append({"line": node.lineno, "column": node.col_offset + 1,
-                              "message": f"Line {node.lineno}: import of {module!r} is not allowed; scripts may "
+                              "message": f"import of {module!r} is not allowed; scripts may "
                                          f"import {', '.join(ALLOWED_MODULES)}"})
     return found
 
@@ -82,7 +89,7 @@ def validate(doc) -> None:
     if not source.strip():
         raise bad("The script is empty", "script")
     for err in compile_errors(source, name):
-        raise bad(err["message"], "script")
+        raise bad(f"Line {err['line']}: {err['message']}", "script")
 
 
 def _validate_doc_event(doc, bad) -> None:

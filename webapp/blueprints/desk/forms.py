@@ -145,7 +145,11 @@ def code_errors(message: str | None) -> list:
     if not message:
         return []
     m = _LINE.search(message)
-    return [{"line": int(m.group(1)), "message": message}] if m else [message]
+    if not m:
+        return [message]
+    line = int(m.group(1))
+    prefix = f"Line {line}: "  # the editor writes "Line N:" itself
+    return [{"line": line, "message": message[len(prefix):] if message.startswith(prefix) else message}]
 
 
 # -- display ---------------------------------------------------------------------------------------

@@ -1,0 +1,80 @@
+"""A System Manager goes from the awesomebar to a working Before Save script, in the browser."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BROKEN = 'if "test" in doc.description\n    doc.status = "Closed"\n'
+FIXED = 'if "test" in doc.description:\n    doc.status = "Closed"\n'
+
+
+def _replace_code(page, text: str) -> None:
+    page.click(".cm-content")
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    # insert_text types the text as is (no auto-indent), as a paste would.
+    page.keyboard.insert_text(text)
+
+
+def test_awesomebar_to_working_before_save_script(page, log_in, make_user, site_config):
+    site_config(server_script_enabled=True)
+    make_user("sm@example.com", roles=["System Manager"])
+    log_in("sm@example.com")
+
+    page.keyboard.press("Control+k")
+    page.keyboard.type("new server script")
+    page.wait_for_selector("#awesomebar-results li[role=option]")
+    assert page.inner_text("#awesomebar-results li[aria-selected=true]").startswith("New Server Script")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/app/server-script/new")
+
+    page.fill("#field-__name", "Close test ToDos")
+    page.select_option("#field-script_type", "DocType Event")
+    page.fill("#field-reference_doctype", "ToDo")
+    page.select_option("#field-doctype_event", "Before Save")
+    page.wait_for_selector(".code-editor[data-editor-mounted='1'] .cm-content")
+
+    _replace_code(page, BROKEN)
+    # The live check marks the error at its line before anything is saved.
+    error = page.wait_for_selector(".editor-errors li")
+    assert "Line 1" in error.inner_text()
+    page.wait_for_selector(".cm-lintRange-error, .cm-lint-marker-error")
+    page.screenshot(path=os.path.join(ROOT, "docs", "server-script-editor.png"))
+
+    _replace_code(page, FIXED)
+    page.wait_for_selector(".code-editor[data-validate-status='ok']")
+    assert page.query_selector_all(".editor-errors li") == []
+    page.click("form#doc-form .form-actions button[type=submit]")
+    page.wait_for_url("**/app/server-script/Close%20test%20ToDos")
+    assert page.input_value("#field-script") == FIXED
+
+    page.goto("/app/todo/new")
+    page.fill("#field-description", "a test item")
+    page.click("form#doc-form .form-actions button[type=submit]")
+    page.wait_for_url(lambda url: "/app/todo/" in url and not url.endswith("/new"))
+    assert page.input_value("#field-status") == "Closed"
+
+    # The run is in the script's log.
+    page.goto("/app/server-script/Close%20test%20ToDos")
+    assert "Success" in page.inner_text(".script-runs")
+
+
+def test_save_error_is_shown_at_its_line_after_saving(page, log_in, make_user):
+    make_user("sm@example.com", roles=["System Manager"])
+    log_in("sm@example.com")
+    page.goto("/app/server-script/new")
+    page.fill("#field-__name", "api one")
+    page.select_option("#field-script_type", "API")
+    page.fill("#field-api_method", "api_one")
+    page.wait_for_selector(".code-editor[data-editor-mounted='1'] .cm-content")
+    _replace_code(page, "x = 1\ny = (\n")
+    page.evaluate("document.querySelector('#field-script').removeAttribute('data-validate-url')")
+    page.click("form#doc-form .form-actions button[type=submit]")
+    page.wait_for_selector(".editor-errors li")
+    assert "Line 2" in page.inner_text(".editor-errors")
+    assert "Server Scripts are disabled" in page.inner_text("#scripts-disabled")
