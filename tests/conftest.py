@@ -73,10 +73,9 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    from webapp.doctypes import registry
     from webapp.extensions import db, limiter
     from webapp.models.user import ADMINISTRATOR
-
-    from webapp.doctypes import registry
     from webapp.runtime import cache
 
     with app.app_context():
