@@ -68,12 +68,10 @@ def _static() -> dict[str, Any]:
         "exists": db_api.exists, "count": db_api.count, "get_all": db_api.get_all, "get_list": db_api.get_list,
         "escape": db_api.escape,
     }
-    try:
-        from webapp.script_api import sql as sql_api
+    from webapp.script_api import http as http_api
+    from webapp.script_api import sql as sql_api
 
-        db_common["sql"] = sql_api.sql
-    except ImportError:  # pragma: no cover - the read-only SQL module is optional at build time
-        pass
+    db_common["sql"] = sql_api.sql
     db_event = ReadOnlyNamespace("frappe.db", db_common)
     db_api_kind = ReadOnlyNamespace("frappe.db", db_common, commit=db_api.commit, rollback=db_api.rollback)
     base = {
@@ -86,11 +84,8 @@ def _static() -> dict[str, Any]:
         "get_roles": calls.get_roles, "get_fullname": calls.get_fullname,
         "render_template": calls.render_template, **EXCEPTIONS,
     }
-    for name in ("make_get_request", "make_post_request", "make_put_request", "make_patch_request",
-                 "make_delete_request"):
-        fn = getattr(calls, name, None)
-        if fn is not None:
-            base[name] = fn
+    for name in http_api.NAMES:
+        base[name] = getattr(http_api, name)
     return {"base": base, "db_event": db_event, "db_api": db_api_kind, "json": _json_namespace()}
 
 

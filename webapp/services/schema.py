@@ -12,3 +12,13 @@ def sync_doctype_tables() -> None:
     from webapp.doctypes import registry
 
     registry.sync_tables()
+    _grant_script_reader()
+
+
+def _grant_script_reader() -> None:
+    """PostgreSQL: the role frappe.db.sql runs as may read the `tab*` tables, nothing else."""
+    from webapp.extensions import db
+    from webapp.script_api.sql import ensure_reader_role
+
+    ensure_reader_role(db.session.connection())
+    db.session.commit()

@@ -1,0 +1,443 @@
+"""`frappe.db.sql`: read-only SQL for scripts, enforced by the database, never by reading the text.
+
+The query runs on the operation's own connection and transaction (so it sees what the operation
+wrote), with bound parameters only (Frappe's `%s` / `%(name)s` placeholders, `%%` for a literal %).
+
+SQLite: for the one query, an authorizer on the raw connection allows only SELECT, reads of `tab*`
+tables of the main database and a fixed set of harmless functions; `PRAGMA query_only` is on, single
+values are capped in size, and a progress handler stops the query when the script's time budget
+runs out. All of it is undone in `finally`.
+
+PostgreSQL: inside a SAVEPOINT the transaction turns read-only, the role becomes the NOLOGIN role
+`server_script_reader` (USAGE on the schema, SELECT on `tab*` tables, nothing else) and
+`statement_timeout` becomes what is left of the script's budget. The query is declared as a cursor
+over the extended protocol, so it is exactly one SELECT/VALUES statement (no COMMIT, SET, COPY...).
+`set_config` is not executable by PUBLIC (see `ensure_reader_role`), so the script's SQL cannot
+reset the role or the timeout. Afterwards ROLLBACK TO SAVEPOINT undoes every one of those settings.
+
+At most MAX_ROWS rows (and MAX_RESULT_BYTES of text) come back; a larger result is an error that
+asks for a LIMIT.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import time
+from typing import Any
+
+from webapp.documents.document import _dict
+from webapp.errors import ValidationError
+
+log = logging.getLogger(__name__)
+
+MAX_ROWS = 10_000
+MAX_RESULT_BYTES = 32 * 1024 * 1024
+MAX_VALUE_BYTES = 10 * 1024 * 1024  # SQLite: the largest string or blob one expression may build
+MAX_QUERY_CHARS = 100_000
+DEFAULT_BUDGET_S = 5.0
+READER_ROLE = "server_script_reader"
+READ_ONLY = "frappe.db.sql is read-only"
+
+
+class SQLNotAllowed(ValidationError):
+    """The query tried something frappe.db.sql does not allow (a write, a private table...)."""
+
+
+# -- placeholders ---------------------------------------------------------------------------------
+_PLACEHOLDER = re.compile(r"%(?:\(([^)]*)\))?(.)", re.S)
+
+
+def _to_qmark(query: str, values: Any) -> tuple[str, list[Any]]:
+    """Frappe's pyformat placeholders to SQLite's `?`, with the values in order."""
+    params: list[Any] = []
+    positional = list(values) if isinstance(values, (list, tuple)) else None
+    pos = 0
+    out: list[str] = []
+    last = 0
+    for m in _PLACEHOLDER.finditer(query):
+        out.append(query[last:m.start()])
+        last = m.end()
+        name, conv = m.group(1), m.group(2)
+        if name is None and conv == "%":
+            out.append("%")
+            continue
+        if conv != "s":
+            raise ValidationError("frappe.db.sql: placeholders are %s and %(name)s; write %% for a literal %")
+        if name is None:
+            if positional is None:
+                raise ValidationError("frappe.db.sql: %s placeholders need a list or tuple of values")
+            if pos >= len(positional):
+                raise ValidationError("frappe.db.sql: more %s placeholders than values")
+            params.append(positional[pos])
+            pos += 1
+        else:
+            if not isinstance(values, dict):
+                raise ValidationError("frappe.db.sql: %(name)s placeholders need a dict of values")
+            if name not in values:
+                raise ValidationError(f"frappe.db.sql: no value for %({name})s")
+            params.append(values[name])
+        out.append("?")
+    out.append(query[last:])
+    if positional is not None and pos != len(positional):
+        raise ValidationError("frappe.db.sql: more values than %s placeholders")
+    return "".join(out), params
+
+
+def _normalize_values(values: Any) -> Any:
+    if values is None or isinstance(values, dict):
+        return dict(values) if values is not None else None
+    if isinstance(values, (list, tuple)):
+        return tuple(values)
+    return (values,)  # Frappe accepts one bare value
+
+
+# -- budget ---------------------------------------------------------------------------------------
+def remaining_budget() -> float:
+    """Seconds left of the running script's wall-time budget (the default outside a run)."""
+    from webapp.sandbox.limits import current_state
+
+    state = current_state()
+    if state is None:
+        return DEFAULT_BUDGET_S
+    return state.deadline - time.monotonic()
+
+
+def _budget_exhausted() -> bool:
+    from webapp.sandbox.limits import current_state
+
+    state = current_state()
+    return state is not None and (state.killed is not None or time.monotonic() >= state.deadline)
+
+
+def _timeout_error() -> BaseException:
+    from webapp.sandbox import ScriptTimeoutError
+
+    return ScriptTimeoutError("frappe.db.sql: the query ran past the script's time limit and was cancelled")
+
+
+# -- the public function --------------------------------------------------------------------------
+def sql(query: Any, values: Any = None, as_dict: Any = False, as_list: Any = False, pluck: Any = False,
+        **_ignored: Any) -> list:
+    """Run one read-only query; rows as tuples, `_dict`s (as_dict) or lists (as_list)."""
+    from webapp.extensions import db
+
+    if not isinstance(query, str):
+        raise ValidationError("frappe.db.sql needs the query as a string")
+    if len(query) > MAX_QUERY_CHARS:
+        raise ValidationError(f"frappe.db.sql: query too long (over {MAX_QUERY_CHARS} characters)")
+    values = _normalize_values(values)
+    if remaining_budget() <= 0:
+        raise _timeout_error()
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite":
+        columns, rows = _run_sqlite(conn, query, values)
+    elif conn.dialect.name == "postgresql":
+        columns, rows = _run_postgres(conn, query, values)
+    else:  # pragma: no cover - the app supports these two
+        raise ValidationError(f"frappe.db.sql is not available on {conn.dialect.name}")
+    if pluck:
+        return [r[0] for r in rows]
+    if as_dict:
+        return [_dict(zip(columns, r, strict=False)) for r in rows]
+    if as_list:
+        return [list(r) for r in rows]
+    return [tuple(r) for r in rows]
+
+
+def _fetch_capped(fetchmany) -> list:
+    rows = fetchmany(MAX_ROWS + 1)
+    if len(rows) > MAX_ROWS:
+        raise ValidationError(f"frappe.db.sql returns at most {MAX_ROWS:,} rows; add a LIMIT or filter the query")
+    size = 0
+    for row in rows:
+        for value in row:
+            if isinstance(value, (str, bytes, bytearray, memoryview)):
+                size += len(value)
+        if size > MAX_RESULT_BYTES:
+            raise ValidationError(f"frappe.db.sql: the result is larger than {MAX_RESULT_BYTES // 2**20} MB; "
+                                  "select fewer columns or rows")
+    return rows
+
+
+# -- SQLite ---------------------------------------------------------------------------------------
+SQLITE_FUNCTIONS = frozenset("""
+abs avg char coalesce count date datetime glob group_concat string_agg hex ifnull iif instr julianday length
+like likelihood likely lower ltrim max min nullif octet_length printf format quote replace round rtrim sign
+strftime substr substring sum time total trim typeof unicode unixepoch unlikely upper
+acos asin atan atan2 ceil ceiling cos degrees exp floor ln log log10 log2 mod pi pow power radians sin sqrt
+tan trunc
+json json_array json_array_length json_extract json_insert json_object json_patch json_quote json_remove
+json_replace json_set json_type json_valid json_group_array json_group_object -> ->>
+row_number rank dense_rank percent_rank cume_dist ntile lag lead first_value last_value nth_value
+""".split())
+
+
+class _SqliteGuard:
+    """The authorizer for one query; remembers why it refused, for the error message."""
+
+    ALLOW_ALWAYS = frozenset({sqlite3.SQLITE_SELECT, getattr(sqlite3, "SQLITE_RECURSIVE", 33)})
+    ACTION_NAMES = {
+        sqlite3.SQLITE_INSERT: "INSERT", sqlite3.SQLITE_UPDATE: "UPDATE", sqlite3.SQLITE_DELETE: "DELETE",
+        sqlite3.SQLITE_PRAGMA: "PRAGMA", sqlite3.SQLITE_ATTACH: "ATTACH", sqlite3.SQLITE_DETACH: "DETACH",
+        sqlite3.SQLITE_TRANSACTION: "transaction control", sqlite3.SQLITE_DROP_TABLE: "DROP TABLE",
+        sqlite3.SQLITE_CREATE_TABLE: "CREATE TABLE", sqlite3.SQLITE_ALTER_TABLE: "ALTER TABLE",
+        sqlite3.SQLITE_CREATE_INDEX: "CREATE INDEX", sqlite3.SQLITE_DROP_INDEX: "DROP INDEX",
+        sqlite3.SQLITE_CREATE_VIEW: "CREATE VIEW", sqlite3.SQLITE_CREATE_TRIGGER: "CREATE TRIGGER",
+        sqlite3.SQLITE_CREATE_TEMP_TABLE: "CREATE TEMP TABLE", sqlite3.SQLITE_ANALYZE: "ANALYZE",
+        getattr(sqlite3, "SQLITE_SAVEPOINT", 32): "SAVEPOINT", sqlite3.SQLITE_REINDEX: "REINDEX",
+        sqlite3.SQLITE_CREATE_VTABLE: "CREATE VIRTUAL TABLE", sqlite3.SQLITE_DROP_VIEW: "DROP VIEW",
+    }
+
+    def __init__(self, schema_tables: set[str]) -> None:
+        self.refused: str | None = None
+        # Names of real tables (lowercase): a READ of any other name is of a CTE the query defines.
+        self.schema_tables = schema_tables
+
+    def __call__(self, action: int, arg1: str | None, arg2: str | None, dbname: str | None,
+                 source: str | None) -> int:
+        if action in self.ALLOW_ALWAYS:
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_READ:
+            if arg1 and arg1.startswith("tab") and dbname in ("main", None):
+                return sqlite3.SQLITE_OK
+            if arg1 and dbname is None and arg1.lower() not in self.schema_tables:
+                return sqlite3.SQLITE_OK  # count(*) over a CTE of the query itself
+            return self._deny(f"reading table {arg1!r} is not allowed (only tab* tables)")
+        if action == sqlite3.SQLITE_FUNCTION:
+            if (arg2 or "").lower() in SQLITE_FUNCTIONS:
+                return sqlite3.SQLITE_OK
+            return self._deny(f"the function {arg2}() is not allowed")
+        what = self.ACTION_NAMES.get(action, f"operation {action}")
+        return self._deny(f"{what} is not allowed")
+
+    def _deny(self, why: str) -> int:
+        if self.refused is None:
+            self.refused = why
+        return sqlite3.SQLITE_DENY
+
+
+def _run_sqlite(conn: Any, query: str, values: Any) -> tuple[list[str], list]:
+    raw = conn.connection.dbapi_connection
+    params: Any = ()
+    if values is not None:
+        query, params = _to_qmark(query, values)
+    guard = _SqliteGuard(_schema_tables(raw))
+    deadline = time.monotonic() + max(0.0, remaining_budget())
+    timed_out = False
+
+    def progress() -> int:
+        nonlocal timed_out
+        if time.monotonic() >= deadline or _budget_exhausted():
+            timed_out = True
+            return 1
+        return 0
+
+    old_length = raw.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+    cur = None
+    try:
+        raw.execute("PRAGMA query_only = ON")
+        raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+        raw.set_progress_handler(progress, 1000)
+        raw.set_authorizer(guard)
+        try:
+            cur = raw.cursor()
+            cur.execute(query, params)
+            columns = [d[0] for d in cur.description or ()]
+            rows = _fetch_capped(cur.fetchmany) if cur.description else []
+        except (sqlite3.Error, sqlite3.Warning, ValueError, TypeError, OverflowError) as exc:
+            if timed_out:
+                raise _timeout_error() from None
+            if guard.refused:
+                raise SQLNotAllowed(f"{READ_ONLY}: {guard.refused}") from None
+            if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc).replace(" ", "").lower():
+                raise SQLNotAllowed(f"{READ_ONLY}: writing is not allowed") from None
+            raise ValidationError(f"frappe.db.sql failed: {exc}") from None
+    finally:
+        _restore_sqlite(conn, raw, cur, old_length)
+    return columns, rows
+
+
+def _schema_tables(raw: Any) -> set[str]:
+    names = {"sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_temp_schema", "sqlite_sequence",
+             "sqlite_stat1", "sqlite_stat4"}
+    for schema in ("main", "temp"):
+        rows = raw.execute(f"SELECT name FROM {schema}.sqlite_master WHERE type IN ('table', 'view')").fetchall()
+        names.update(str(r[0]).lower() for r in rows)
+    return names
+
+
+def _restore_sqlite(conn: Any, raw: Any, cur: Any, old_length: int) -> None:
+    """Undo the guard. Retried, because a budget kill may land in here; if it cannot be done the
+    connection is thrown away rather than handed on with the guard still on."""
+    pending: BaseException | None = None
+    for _ in range(100):
+        try:
+            if cur is not None:
+                cur.close()
+                cur = None
+            raw.set_authorizer(None)
+            raw.set_progress_handler(None, 0)
+            raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, old_length)
+            raw.execute("PRAGMA query_only = OFF")
+            break
+        except BaseException as exc:  # noqa: BLE001 - re-raised below once the guard is off
+            pending = pending or exc
+    else:  # pragma: no cover - could not undo: never reuse this connection
+        conn.invalidate()
+    if pending is not None and not isinstance(pending, Exception):
+        raise pending
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------------
+_reader_ready: set[str] = set()
+
+
+def _run_postgres(conn: Any, query: str, values: Any) -> tuple[list[str], list]:
+    import psycopg
+
+    raw = conn.connection.dbapi_connection
+    _check_reader_role(raw)
+    budget_ms = int(remaining_budget() * 1000)
+    if budget_ms <= 0:
+        raise _timeout_error()
+    savepoint = "server_script_sql"
+    with raw.cursor() as c:
+        c.execute(f"SAVEPOINT {savepoint}")
+    try:
+        with raw.cursor() as c:
+            c.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)", (str(max(1, budget_ms)),))
+            c.execute("SET LOCAL transaction_read_only = on")
+            c.execute(f'SET LOCAL ROLE "{READER_ROLE}"')
+        cur = raw.cursor(name="server_script_sql", scrollable=False)
+        try:
+            cur.execute(query, values)
+            columns = [d.name for d in cur.description or ()]
+            rows = _fetch_capped(cur.fetchmany)
+        finally:
+            try:
+                cur.close()
+            except psycopg.Error:  # the savepoint rollback below drops the cursor anyway
+                pass
+    except psycopg.errors.QueryCanceled:
+        raise _timeout_error() from None
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise SQLNotAllowed(f"{READ_ONLY}: {_pg_message(exc)} (only reading tab* tables is allowed)") from None
+    except psycopg.errors.ReadOnlySqlTransaction as exc:
+        raise SQLNotAllowed(f"{READ_ONLY}: {_pg_message(exc)} is not allowed") from None
+    except psycopg.errors.FeatureNotSupported as exc:
+        raise SQLNotAllowed(f"{READ_ONLY}: {_pg_message(exc)}") from None
+    except psycopg.errors.SyntaxError as exc:
+        raise SQLNotAllowed(f"frappe.db.sql runs one SELECT only; not allowed or not valid: {_pg_message(exc)}") \
+            from None
+    except (psycopg.Error, ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ValidationError(f"frappe.db.sql failed: {_pg_message(exc)}") from None
+    finally:
+        _restore_postgres(conn, raw, savepoint)
+    return columns, rows
+
+
+def _pg_message(exc: BaseException) -> str:
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    return str(primary or exc).strip().splitlines()[0] if str(primary or exc).strip() else type(exc).__name__
+
+
+def _restore_postgres(conn: Any, raw: Any, savepoint: str) -> None:
+    """Roll back to the savepoint: role, read-only and timeout return to what they were."""
+    pending: BaseException | None = None
+    for _ in range(100):
+        try:
+            with raw.cursor() as c:
+                c.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+                c.execute(f"RELEASE SAVEPOINT {savepoint}")
+            break
+        except BaseException as exc:  # noqa: BLE001 - re-raised below once the role is back
+            pending = pending or exc
+            try:
+                status = raw.pgconn.transaction_status
+            except Exception:  # noqa: BLE001
+                break
+            import psycopg.pq
+
+            if status not in (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR):
+                break
+    else:  # pragma: no cover
+        conn.invalidate()
+    if pending is not None:
+        if isinstance(pending, Exception):
+            conn.invalidate()
+            raise ValidationError("frappe.db.sql could not restore the connection") from None
+        raise pending
+
+
+def _check_reader_role(raw: Any) -> None:
+    key = str(raw.info.dbname) + "/" + str(raw.info.user)
+    if key in _reader_ready:
+        return
+    with raw.cursor() as c:
+        c.execute("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s", (READER_ROLE,))
+        if c.fetchone() is None:
+            raise ValidationError(f"frappe.db.sql is not set up on this database: run `flask --app wsgi init-db` "
+                                  f"(it creates the role {READER_ROLE})")
+        c.execute("SELECT pg_catalog.has_function_privilege(%s, 'pg_catalog.set_config(text,text,boolean)', "
+                  "'EXECUTE')", (READER_ROLE,))
+        if c.fetchone()[0]:
+            raise ValidationError(
+                "frappe.db.sql is disabled on this database: the role server_script_reader can still run "
+                "set_config(). A database superuser must run: REVOKE EXECUTE ON FUNCTION "
+                "pg_catalog.set_config(text, text, boolean) FROM PUBLIC; GRANT EXECUTE ON FUNCTION "
+                "pg_catalog.set_config(text, text, boolean) TO <the app's database user>;")
+    _reader_ready.add(key)
+
+
+def ensure_reader_role(connection: Any) -> None:
+    """Create the reader role and its grants (idempotent; safe when several processes run it at once).
+
+    `connection` is a SQLAlchemy Connection inside a transaction. PostgreSQL only.
+    """
+    from sqlalchemy import text
+
+    if connection.dialect.name != "postgresql":
+        return
+    # Roles are cluster-wide: serialise concurrent init-db runs (test workers) on one lock.
+    connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('webapp:server_script_reader'))"))
+    exists = connection.execute(text("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = :r"),
+                                {"r": READER_ROLE}).first()
+    if not exists:
+        connection.execute(text(f'CREATE ROLE "{READER_ROLE}" NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE '
+                                'NOINHERIT NOREPLICATION NOBYPASSRLS'))
+    me_super = connection.execute(text("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user"))\
+        .scalar()
+    if not me_super:
+        member = connection.execute(text("SELECT pg_has_role(current_user, :r, 'MEMBER')"),
+                                    {"r": READER_ROLE}).scalar()
+        if not member:
+            connection.execute(text(f'GRANT "{READER_ROLE}" TO CURRENT_USER'))
+    schema = connection.execute(text("SELECT current_schema()")).scalar()
+    connection.execute(text(f'GRANT USAGE ON SCHEMA "{_ident(schema)}" TO "{READER_ROLE}"'))
+    tables = connection.execute(text(
+        "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'tab%'"
+    )).scalars().all()
+    for table in tables:
+        connection.execute(text(f'GRANT SELECT ON TABLE "{_ident(schema)}"."{_ident(table)}" TO "{READER_ROLE}"'))
+    # Without this the reader could `SELECT set_config('role', 'none', true), query_to_xml(...)` and
+    # read as the app's own user. Needs a superuser; otherwise frappe.db.sql refuses to run.
+    can_set = connection.execute(text(
+        "SELECT has_function_privilege(:r, 'pg_catalog.set_config(text,text,boolean)', 'EXECUTE')"),
+        {"r": READER_ROLE}).scalar()
+    if can_set:
+        try:
+            with connection.begin_nested():
+                connection.execute(text("GRANT EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) "
+                                        "TO CURRENT_USER"))
+                connection.execute(text("REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) "
+                                        "FROM PUBLIC"))
+        except Exception:  # noqa: BLE001 - not a superuser: frappe.db.sql will say what to run
+            log.warning("Could not revoke set_config() from PUBLIC; frappe.db.sql stays disabled until a "
+                        "superuser does")
+
+
+def _ident(name: str) -> str:
+    return str(name).replace('"', '""')
