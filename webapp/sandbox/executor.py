@@ -113,7 +113,7 @@ _GUARD_GLOBALS: dict[str, Any] = {
     "_int_": int,
     "_float_": float,
 }
-_PER_RUN_NAMES = ("_print_", "_check_", "_print")
+_PER_RUN_NAMES = ("_print_", "_check_", "_print", "_killed_")
 _INJECTED = tuple(_GUARD_GLOBALS) + _PER_RUN_NAMES
 
 
@@ -153,6 +153,8 @@ def _globals_for(namespace: dict[str, Any], state: RunState, out: _Output) -> di
     g.update(_GUARD_GLOBALS)
     g["_print_"] = out.factory
     g["_check_"] = state.check
+    g["_killed_"] = state.killed is not None
+    state.run_globals.append(g)
     if "log" not in g:
         g["log"] = out.log
     return g
@@ -187,6 +189,8 @@ def _finish(compiled: CompiledScript, state: RunState, g: dict[str, Any], out: _
     elif isinstance(error, _Kill):  # pragma: no cover - a kill always sets state.killed first
         status = "Timeout"
         error = state.kill_error()
+    if state.run_globals and state.run_globals[-1] is g:
+        state.run_globals.pop()
     for name in _INJECTED:
         g.pop(name, None)
     if g.get("log") == out.log:

@@ -88,7 +88,8 @@ class RunState:
     """Budget and kill flag shared by an outermost run and every run nested in it (same thread)."""
 
     __slots__ = ("tid", "limits", "deadline", "mem_limit", "max_alloc", "killed", "killed_at",
-                 "last_sent", "depth", "filenames", "stdlib_state", "rec_limit", "check")
+                 "last_sent", "depth", "filenames", "stdlib_state", "rec_limit", "check",
+                 "run_globals")
 
     def __init__(self, limits: Limits) -> None:
         self.tid = threading.get_ident()
@@ -103,12 +104,21 @@ class RunState:
         self.filenames: set[str] = set()
         self.stdlib_state: dict = {}
         self.rec_limit = 0
+        # The globals of this run and of the runs nested in it: kill() sets their ``_killed_`` flag.
+        self.run_globals: list[dict] = []
         # The checkpoint the policy injects as ``_check_()``: a bound method is the cheapest call.
         self.check = self._check
 
     def _check(self) -> None:
         if self.killed is not None:
             raise self.kill_error()
+
+    def kill(self, why: str, now: float) -> None:
+        if self.killed is None:
+            self.killed = why
+            self.killed_at = now
+        for g in self.run_globals:
+            g["_killed_"] = True
 
     def kill_error(self) -> ScriptTimeoutError | ScriptMemoryError:
         if self.killed == "Memory":
@@ -133,8 +143,7 @@ def over_budget(what: str) -> ScriptMemoryError:
     """The error a size guard raises; also marks the run as killed so it cannot be caught."""
     st = current_state()
     if st is not None and st.killed is None:
-        st.killed = "Memory"
-        st.killed_at = time.monotonic()
+        st.kill("Memory", time.monotonic())
     return ScriptMemoryError(f"Script exceeded its memory limit: {what}")
 
 
@@ -244,12 +253,11 @@ class Watchdog:
             for state in list(self.active.values()):
                 if state.killed is None:
                     if now >= state.deadline:
-                        state.killed = "Timeout"
+                        state.kill("Timeout", now)
                     elif rss > state.mem_limit:
-                        state.killed = "Memory"
+                        state.kill("Memory", now)
                     else:
                         continue
-                    state.killed_at = now
                 if now - state.last_sent < RESEND_S:
                     continue
                 if frames is None:

@@ -2,8 +2,9 @@
 
 Extensions over RestrictingNodeTransformer:
 - the name ``_dict`` may be read (Frappe's attribute dict);
-- every ``except`` handler and ``finally`` block starts with ``_check_()``, so a run the watchdog
-  has killed cannot be caught and resumed by the script;
+- every loop body, ``except`` handler and ``finally`` block starts with ``if _killed_: _check_()``,
+  so a run the watchdog has killed can neither be caught and resumed by the script nor kept alive
+  by Python code between (an API function that swallows every exception, called in a loop);
 - ``*``, ``**``, ``<<``, ``%``, ``//`` become guarded calls (size checked before the C call) unless
   the operands make that needless (numeric literals, constant formats);
 - f-string format specs that are not constant go through ``_format_`` (``f"{x:>{10**10}}"``);
@@ -90,9 +91,21 @@ class SandboxPolicy(RestrictingNodeTransformer):
         return call
 
     def _checkpoint(self, like: ast.AST) -> ast.stmt:
-        stmt = ast.Expr(self._call("_check_", [], like))
+        # ``if _killed_: _check_()``: a global flag the watchdog sets; reading it costs a few ns.
+        stmt = ast.If(test=ast.Name("_killed_", ast.Load()),
+                      body=[ast.Expr(self._call("_check_", [], like))], orelse=[])
         copy_locations(stmt, like)
         return stmt
+
+    def visit_For(self, node: ast.For) -> Any:
+        node = super().visit_For(node)
+        node.body.insert(0, self._checkpoint(node.body[0]))
+        return node
+
+    def visit_While(self, node: ast.While) -> Any:
+        node = super().visit_While(node)
+        node.body.insert(0, self._checkpoint(node.body[0]))
+        return node
 
     # -- names ------------------------------------------------------------------------------
     def visit_Name(self, node: ast.Name) -> Any:
