@@ -105,7 +105,7 @@ def bench_call_floor(repeat: int = 5) -> float:
         return getattr(o, n)
 
     g0.update(_getattr_=ga, _write_=lambda o: o, _getiter_=iter, _mul_=lambda a, b: a * b,
-              _mod_=lambda a, b: a % b, _check_=lambda: None)
+              _mod_=lambda a, b: a % b, _check_=lambda: None, _killed_=False)
     best = float("inf")
     for _ in range(repeat):
         g = dict(g0)
