@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from webapp.doctypes import registry
-from webapp.doctypes.meta import DocType
+from webapp.doctypes.meta import DocType, Field
 from webapp.documents.coerce import coerce
 from webapp.errors import ValidationError
 
@@ -79,8 +79,17 @@ def normalize_filters(meta: DocType, filters: Any) -> list[tuple[str, str, Any]]
     raise ValidationError(f"filters must be a JSON object or list, e.g. {_EXAMPLES['filters']}")
 
 
+# Standard columns are typed too: PostgreSQL will not compare an integer or timestamp column with text.
+_STANDARD_TYPED = {
+    "docstatus": Field("docstatus", "Int", label="Docstatus"),
+    "idx": Field("idx", "Int", label="Idx"),
+    "creation": Field("creation", "Datetime", label="Created On"),
+    "modified": Field("modified", "Datetime", label="Last Updated On"),
+}
+
+
 def _typed(meta: DocType, fieldname: str, value: Any) -> Any:
-    f = meta.get_field(fieldname)
+    f = meta.get_field(fieldname) or _STANDARD_TYPED.get(fieldname)
     if f is None or value is None:
         return value
     if f.fieldtype in ("Date", "Datetime", "Int", "Check", "Float", "Currency"):
@@ -139,6 +148,7 @@ def select_columns(meta: DocType, t: sa.Table, fields: Any) -> list[sa.ColumnEle
     if not isinstance(fields, (list, tuple)):
         raise ValidationError('fields must be a list, e.g. ["name", "status"]')
     cols: list[sa.ColumnElement] = []
+    counted = False
     for fieldname in fields:
         if not isinstance(fieldname, str):
             raise ValidationError(f"Field names must be strings; got {fieldname!r}")
@@ -151,11 +161,15 @@ def select_columns(meta: DocType, t: sa.Table, fields: Any) -> list[sa.ColumnEle
             cols.append(column(meta, t, m["field"].strip()).label(m["alias"]))
         elif text.lower() in ("count(*)", "count(name)", "count(*) as count", "count(name) as count"):
             cols.append(sa.func.count().label("count"))
+            counted = True
         else:
             f = meta.get_field(text)
             if f is not None and f.is_table:
                 raise ValidationError(f"{text!r} is a child table; fetch the document to read its rows")
             cols.append(column(meta, t, text))
+    if counted and len(cols) > 1:
+        # Without GROUP BY, PostgreSQL refuses this and SQLite returns an arbitrary row.
+        raise ValidationError("count(*) cannot be combined with other fields; ask for it alone")
     return cols
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
+
 from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType
 from webapp.documents import query as q
@@ -113,8 +115,6 @@ def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: 
     cols = q.select_columns(meta, t, fields)
     conds = q.where(meta, t, filters, or_filters)
     if not ignore_permissions:
-        import sqlalchemy as sa
-
         for hook in permission_query_hooks:
             extra = hook(meta.name, user or acting_user())
             if extra:
@@ -122,7 +122,9 @@ def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: 
     if limit is not None:
         limit_page_length = limit
     start, length = q.paging(limit_start, limit_page_length, default_page_length)
-    rows = store.select(meta, cols, conds, q.order(meta, t, order_by), start, length)
+    # A lone count(*) has nothing to order (PostgreSQL refuses ORDER BY a column it does not group).
+    counting = len(cols) == 1 and isinstance(getattr(cols[0], "element", None), sa.sql.functions.count)
+    rows = store.select(meta, cols, conds, [] if counting else q.order(meta, t, order_by), start, length)
     fieldtypes = {f.fieldname: f for f in meta.data_fields}
     out: list = []
     for row in rows:
@@ -407,6 +409,8 @@ def db_set(doc: Document, values: dict[str, Any], update_modified: bool = True) 
     """Write fields straight to the row: no hooks, no validation beyond types (Frappe's db_set)."""
     meta = doc.meta
     _guard_editable(meta)
+    if meta.name == "Server Script":  # its rules (System Manager only, must compile) live in save()
+        raise ValidationError("A Server Script is changed with doc.save(), which checks it; db_set is not allowed")
     ensure_writable("change a document")
     with transaction():
         clean: dict[str, Any] = {}

@@ -79,6 +79,7 @@ def test_link_to_a_document_must_exist(services):
     finally:
         from webapp.extensions import db
 
+        db.session.rollback()  # end the read transaction first: PostgreSQL's DROP waits for its lock
         registry.table(registry.get("Test Link Holder")).drop(db.engine, checkfirst=True)
         registry._DOCTYPES.pop("Test Link Holder", None)
         registry._BY_SLUG.pop("test-link-holder", None)
