@@ -25,11 +25,23 @@ def get_values(doctype: str, filters: Any = None, fieldname: Any = "name", as_di
     return rows if as_dict else [tuple(r.values()) for r in rows]
 
 
+# Doctypes whose rules live in their lifecycle hooks: set_value saves them through it.
+LIFECYCLE_ONLY = frozenset({"Server Script"})
+
+
 def set_value(doctype: str, name: Any, fieldname: Any, value: Any = None, update_modified: bool = True,
               **_ignored: Any) -> None:
     """Write straight to the row, no hooks (Frappe's db.set_value)."""
     ensure_writable("change data")
     values = dict(fieldname) if isinstance(fieldname, dict) else {fieldname: value}
+    if doctype in LIFECYCLE_ONLY:
+        # A straight row write would skip the doctype's own rules (only System Managers change
+        # Server Scripts, a script must compile, every worker must reload): save it properly.
+        names = [name] if not isinstance(name, dict) else svc.get_list(
+            doctype, fields=["name"], filters=name, limit_page_length=0, ignore_permissions=True, pluck="name")
+        for n in names:
+            svc.set_value(doctype, n, values, ignore_permissions=True)
+        return
     if isinstance(name, dict):
         names = svc.get_list(doctype, fields=["name"], filters=name, limit_page_length=0, ignore_permissions=True,
                              pluck="name")
