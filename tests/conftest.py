@@ -16,13 +16,15 @@ from sqlalchemy import create_engine, text
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 WORKER_NO = int(re.sub(r"\D", "", WORKER) or 0)
+# One id per pytest run, inherited by its xdist workers: two runs on one machine never share a schema.
+RUN_ID = os.environ.setdefault("TEST_RUN_ID", str(os.getpid()))
 
 
 def _database_url(tmp_root: str) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{tmp_root}/test-{WORKER}.sqlite3"
-    schema = f"test_{WORKER}"
+    schema = f"test_{RUN_ID}_{WORKER}"
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -64,6 +66,17 @@ def app(instance_dir: str):
 
         init_db()
     yield app
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        from webapp.extensions import db as _db
+
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "test_{RUN_ID}_{WORKER}" CASCADE'))
+        engine.dispose()
 
 
 @pytest.fixture(autouse=True)
