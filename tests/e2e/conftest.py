@@ -1,5 +1,5 @@
 """Browser tests: the app served by a live server thread, driven by Playwright through Debian's
-Chromium (never `playwright install`). The server uses the suite's `app` fixture, so it shares the
+Chromium (a downloaded browser is never used). The server uses the suite's `app` fixture, so it shares the
 worker's database and tests can seed users with `make_user`."""
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ import pytest
 from tests.unit.documents import helpers
 
 # Shared fixtures (tests/unit/documents/helpers.py), made visible to pytest in this module.
-clean_doctype_tables = helpers.clean_doctype_tables
 listener = helpers.listener
 recorder = helpers.recorder
 

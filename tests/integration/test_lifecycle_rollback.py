@@ -10,7 +10,6 @@ from tests.unit.documents import helpers
 from webapp.errors import ValidationError
 
 # Shared fixtures (tests/unit/documents/helpers.py), made visible to pytest in this module.
-clean_doctype_tables = helpers.clean_doctype_tables
 listener = helpers.listener
 
 

@@ -10,7 +10,6 @@ import pytest
 from tests.unit.documents import helpers
 from tests.unit.documents.helpers import assert_error, seed
 
-clean_doctype_tables = helpers.clean_doctype_tables
 api_as = helpers.api_as
 
 STYLES = ["query", "form", "json", "legacy"]

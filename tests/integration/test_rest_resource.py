@@ -13,7 +13,6 @@ from tests.unit.documents import helpers
 from tests.unit.documents.helpers import assert_error, seed
 
 # Shared fixtures (tests/unit/documents/helpers.py), made visible to pytest in this module.
-clean_doctype_tables = helpers.clean_doctype_tables
 api_as = helpers.api_as
 
 TODOS = [

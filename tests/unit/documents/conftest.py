@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.unit.documents.helpers import clean_doctype_tables, listener, recorder  # noqa: F401
+from tests.unit.documents.helpers import listener, recorder  # noqa: F401
 
 
 @pytest.fixture

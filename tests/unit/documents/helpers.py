@@ -6,32 +6,6 @@ import json
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
-
-
-@pytest.fixture(autouse=True)
-def clean_doctype_tables(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Empty every `tab<DocType>` table after the test.
-
-    The shared `_clean` fixture empties the ORM tables (tabSeries among them) but not the doctype
-    tables, which live on the registry's own MetaData: without this a Task row would outlive the
-    series counter that named it.
-    """
-    yield
-    if "app" not in request.fixturenames:
-        return
-    app = request.getfixturevalue("app")
-    from webapp.doctypes import registry
-    from webapp.extensions import db
-
-    with app.app_context():
-        db.session.rollback()
-        existing = set(sa.inspect(db.engine).get_table_names())
-        for meta in registry.all_doctypes():
-            if meta.name in ("User", "Has Role") or meta.table_name not in existing:
-                continue  # ORM-owned tables are cleaned by the shared fixture
-            db.session.execute(registry.table(meta).delete())
-        db.session.commit()
 
 
 @pytest.fixture
