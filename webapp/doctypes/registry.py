@@ -121,8 +121,4 @@ def sync_tables() -> None:
                     ix.create(conn, checkfirst=True)
 
 
-def is_child(doctype: DocType) -> bool:
-    return doctype.istable
-
-
 __all__ = ["CHILD_FIELDS", "all_doctypes", "by_slug", "get", "register", "sync_tables", "table"]

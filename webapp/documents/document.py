@@ -10,7 +10,7 @@ import copy
 from typing import Any
 
 from webapp.doctypes import registry
-from webapp.doctypes.meta import CHILD_FIELDS, STANDARD_FIELDS, DocType
+from webapp.doctypes.meta import CHILD_FIELDS, DocType
 from webapp.errors import DoesNotExistError
 
 
@@ -255,6 +255,3 @@ class Document:
         from webapp.services import permissions
 
         permissions.check(self.doctype, ptype, doc=self)
-
-
-STANDARD = STANDARD_FIELDS

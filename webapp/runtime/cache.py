@@ -50,10 +50,6 @@ class ScriptMap:
     scheduler: list[ScriptInfo] = field(default_factory=list)
     by_name: dict[str, ScriptInfo] = field(default_factory=dict)
 
-    @property
-    def doctypes_with_scripts(self) -> set[str]:
-        return {dt for dt, _ in self.events} | set(self.permission_query)
-
 
 def script_filename(name: str) -> str:
     return f"<Server Script: {name}>"

@@ -112,13 +112,10 @@ def on_document_event(doc: Document, event: str) -> None:
     require_enabled()
     user = acting_user()
     for info in scripts:
-        ctx = RunContext(script=info.name, kind="DocType Event", user=user, form_dict=_form_dict_of_request())
+        ctx = RunContext(script=info.name, kind="DocType Event", user=user, form_dict=_dict())
         run(info, ctx, trigger=f"{info.doctype_event} {doc.doctype} {doc.get('name') or '(new)'}", doc=doc,
             request_info=request_info())
 
-
-def _form_dict_of_request() -> _dict:
-    return _dict()
 
 
 # -- API scripts ----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.documents.document import Document, _dict
+from webapp.documents.document import Document
 from webapp.errors import ValidationError
 from webapp.services import documents as svc
 from webapp.services.context import ensure_writable
@@ -99,6 +99,3 @@ def rollback() -> None:
 
     db.session.rollback()
 
-
-def _rows(result: Any, as_dict: bool) -> list:
-    return [_dict(r) for r in result] if as_dict else [tuple(r.values()) for r in result]

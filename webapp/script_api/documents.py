@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from webapp.documents.document import Document, _dict
-from webapp.errors import DoesNotExistError, ValidationError
+from webapp.errors import DoesNotExistError
 from webapp.services import documents as svc
 from webapp.services import permissions
 
@@ -86,7 +86,4 @@ def get_meta(doctype: str) -> _dict:
 def has_permission(doctype: str, ptype: str = "read", doc: Any = None, user: str | None = None, **_ignored: Any) -> bool:
     if isinstance(doc, str):
         doc = None
-    try:
-        return permissions.has_permission(doctype, ptype, doc, user)
-    except ValidationError:
-        raise
+    return permissions.has_permission(doctype, ptype, doc, user)

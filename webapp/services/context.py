@@ -22,7 +22,6 @@ class _Tx:
     depth: int = 0
     read_only: bool = False
     read_only_reason: str = ""
-    after_commit: list[Any] = field(default_factory=list)
     after_end: list[Any] = field(default_factory=list)
     memo: dict[str, Any] = field(default_factory=dict)
 
@@ -83,8 +82,6 @@ def transaction(read_only: bool = False, reason: str = "") -> Iterator[None]:
         # its own short transaction now that the operation's one is over.
         for callback in tx.after_end:
             callback()
-    for callback in tx.after_commit:
-        callback()
 
 
 def ensure_writable(what: str = "write") -> None:
@@ -110,17 +107,3 @@ def after_end(callback) -> None:
         callback()
     else:
         tx.after_end.append(callback)
-
-
-def read_only_reason() -> str | None:
-    tx = _tx.get()
-    return tx.read_only_reason if tx is not None and tx.read_only else None
-
-
-def after_commit(callback) -> None:
-    """Run `callback` once the outermost transaction has committed (or now, if none is open)."""
-    tx = _tx.get()
-    if tx is None:
-        callback()
-    else:
-        tx.after_commit.append(callback)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 def sync_doctype_tables() -> None:
-    """Create missing doctype tables and columns. Filled in by the documents layer."""
+    """Create missing doctype tables and columns, then the read-only role scripts' SQL runs as."""
     from webapp.doctypes import registry
 
     registry.sync_tables()
