@@ -89,10 +89,11 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
     from webapp.doctypes import registry
     from webapp.extensions import db, limiter
     from webapp.models.user import ADMINISTRATOR
-    from webapp.runtime import cache
+    from webapp.runtime import cache, logs
 
     with app.app_context():
         db.session.rollback()
+        logs.flush()  # this test's log rows, before the tables are emptied (not into the next test)
         keep = {"tabRole", "alembic_version"}
         orm_tables = {t.name for t in db.metadata.sorted_tables}
         doctype_tables = [registry.table(dt) for dt in registry.all_doctypes() if dt.table_name not in orm_tables]

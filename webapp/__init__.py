@@ -48,9 +48,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _init_runtime() -> None:
     """Server Scripts listen to every document event and answer unknown /api/method names."""
     from webapp.blueprints.api import views as api_views
-    from webapp.runtime import events, scripts
+    from webapp.documents import store
+    from webapp.runtime import events, logs, scripts
 
     events.subscribe(scripts.on_document_event)
+    store.before_read["Server Script Log"] = logs.flush_for_read
     if scripts.handle_api not in api_views.fallback_handlers:
         api_views.fallback_handlers.append(scripts.handle_api)
 

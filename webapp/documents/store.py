@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +11,16 @@ from webapp.doctypes import registry
 from webapp.doctypes.meta import CHILD_FIELDS, STANDARD_FIELDS, DocType
 from webapp.documents.coerce import from_db
 from webapp.errors import DoesNotExistError
+
+# doctype name -> called before any read of that doctype (the Server Script Log writes its pending
+# rows first, so a reader in this process sees every run that has finished).
+before_read: dict[str, Callable[[], None]] = {}
+
+
+def _before_read(meta: DocType) -> None:
+    hook = before_read.get(meta.name)
+    if hook is not None:
+        hook()
 
 
 def _session():
@@ -27,11 +38,13 @@ def _row_to_dict(meta: DocType, row: Any) -> dict[str, Any]:
 
 
 def exists(meta: DocType, name: str) -> bool:
+    _before_read(meta)
     t = registry.table(meta)
     return _session().execute(sa.select(t.c.name).where(t.c.name == name)).first() is not None
 
 
 def load(meta: DocType, name: str, for_update: bool = False) -> dict[str, Any]:
+    _before_read(meta)
     t = registry.table(meta)
     query = sa.select(*[t.c[c] for c in meta.column_names if c in t.c]).where(t.c.name == name)
     if for_update:
@@ -95,6 +108,7 @@ def delete_row(meta: DocType, name: str) -> None:
 
 
 def select(meta: DocType, columns, conditions, order_by, start: int = 0, length: int | None = None):
+    _before_read(meta)
     t = registry.table(meta)
     query = sa.select(*columns).select_from(t).where(*conditions).order_by(*order_by)
     if start:
@@ -105,6 +119,7 @@ def select(meta: DocType, columns, conditions, order_by, start: int = 0, length:
 
 
 def count(meta: DocType, conditions) -> int:
+    _before_read(meta)
     t = registry.table(meta)
     return int(_session().execute(sa.select(sa.func.count()).select_from(t).where(*conditions)).scalar_one())
 

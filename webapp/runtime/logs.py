@@ -1,53 +1,190 @@
-"""The execution log: a `Server Script Log` row for every run, written after the operation's
-transaction ends (in its own transaction), so it is kept even when the operation rolls back."""
+"""The execution log: a `Server Script Log` row for every run.
+
+Rows are written by a background thread of this process, in batches, each batch in its own
+transaction on its own connection: a row is kept even when the operation that ran the script rolls
+back, and the request never waits for a log insert and commit (the most expensive part of a
+short script run). A batch waits up to `LINGER_S` for more rows, so a busy worker commits once for
+many runs.
+
+Readers in this process call `flush()` first (the documents store does it before any read of the
+Server Script Log doctype), so a run is in the log as soon as its operation has returned. Readers
+in other processes see it within `LINGER_S`. Pending rows are also written at process exit, and
+the queue is bounded: past `MAX_PENDING` rows, an operation writes the backlog itself when its
+transaction has ended (never while it holds a write lock of its own).
+"""
 
 from __future__ import annotations
 
-import contextvars
+import atexit
 import datetime as dt
 import logging
+import os
+import threading
+import time
+from collections import deque
+from typing import Any
 
 import sqlalchemy as sa
 
 from webapp.documents.naming import make_hash
-from webapp.services.context import after_end, in_transaction
-
-_pending: contextvars.ContextVar[list[dict] | None] = contextvars.ContextVar("pending_script_logs", default=None)
+from webapp.services.context import after_end, transaction_memo
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 65536
+LINGER_S = 0.05
+MAX_PENDING = 10_000
+
+
+class _Writer:
+    """Pending rows (engine, values) and the thread that writes them."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.pending: deque[tuple[sa.Engine, dict[str, Any]]] = deque()
+        self.wake = threading.Event()
+        # Held while rows taken off `pending` are being written: flush() waits for a batch in flight.
+        self.write_lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.start_lock = threading.Lock()
+
+    def add(self, engine: sa.Engine, values: dict[str, Any]) -> None:
+        self.pending.append((engine, values))
+        if self.thread is None:
+            self._start()
+        if not self.wake.is_set():
+            self.wake.set()
+
+    def _start(self) -> None:
+        with self.start_lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name="script-log-writer", daemon=True)
+                self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            time.sleep(LINGER_S)  # let the rows of the runs that follow join this batch
+            try:
+                self.write_pending()
+            except Exception:  # noqa: BLE001 - the writer must outlive any error
+                log.exception("Server Script Log writer failed")
+
+    def write_pending(self) -> None:
+        with self.write_lock:
+            batch: list[tuple[sa.Engine, dict[str, Any]]] = []
+            while self.pending:
+                batch.append(self.pending.popleft())
+            if batch:
+                _write(batch)
+
+
+_writer = _Writer()
+
+
+def _after_fork_in_child() -> None:
+    # The parent writes its own pending rows; the child starts empty, with its own thread and locks.
+    global _writer
+    _writer = _Writer()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def record(*, server_script: str, script_type: str, trigger: str, user: str, started: dt.datetime,
            duration_ms: float, status: str, output: str, error: str) -> None:
+    """Queue the log row of one run (written in the background, in its own transaction)."""
+    from webapp.extensions import db
+
     values = {
-        "name": make_hash(), "server_script": server_script, "script_type": script_type, "trigger": trigger[:140],
+        "server_script": server_script, "script_type": script_type, "trigger": trigger[:140],
         "user": user, "started": started, "duration_ms": round(duration_ms, 3), "status": status,
         "output": output[:MAX_TEXT], "error": error[:MAX_TEXT], "creation": started, "modified": started,
         "owner": user, "modified_by": user, "docstatus": 0, "idx": 0,
     }
-    pending = _pending.get()
-    if pending is None:
-        # First run in this operation: one write for all of its runs, after the operation ends.
-        pending = []
-        _pending.set(pending)
-        after_end(lambda: _write(pending))
-    pending.append(values)
-    if not in_transaction():
-        _pending.set(None)
+    writer = _writer
+    writer.add(db.engine, values)
+    if len(writer.pending) > MAX_PENDING:
+        _write_backlog_when_done()
 
 
-def _write(rows: list[dict]) -> None:
-    from webapp.doctypes import registry
+def _write_backlog_when_done() -> None:
+    """Back-pressure: the operation writes the backlog itself once its transaction is over."""
+    memo = transaction_memo()
+    if memo is not None:
+        if memo.get("log_backlog"):
+            return
+        memo["log_backlog"] = True
+    after_end(flush)
+
+
+def flush() -> None:
+    """Write every pending row now (and wait for a batch the writer thread has in flight).
+
+    Call it outside a transaction that has written (on SQLite that transaction holds the write lock
+    the log insert needs): `flush_for_read()` checks that for readers.
+    """
+    _writer.write_pending()
+
+
+def flush_for_read() -> None:
+    """Before reading the log in this process: write pending rows, unless this thread is in the
+    middle of a SQLite write transaction (the insert would wait for our own lock); rows of runs in
+    that very transaction were never visible to it anyway."""
+    if not _writer.pending and not _writer.write_lock.locked():
+        return
+    if not _holds_sqlite_write():
+        flush()
+
+
+def _holds_sqlite_write() -> bool:
     from webapp.extensions import db
 
-    _pending.set(None)
-    if not rows:
-        return
-    t = registry.table(registry.get("Server Script Log"))
-    try:
-        db.session.execute(sa.insert(t), rows)
-        db.session.commit()
-    except Exception:  # noqa: BLE001 - a log that cannot be written must not break the request
-        db.session.rollback()
-        log.exception("could not write %d Server Script Log rows", len(rows))
+    session = db.session()
+    if not session.in_transaction() or db.engine.dialect.name != "sqlite":
+        return False
+    dbapi = session.connection().connection.driver_connection
+    return bool(getattr(dbapi, "in_transaction", True))
+
+
+atexit.register(flush)
+
+_table: sa.Table | None = None
+
+
+def _log_table() -> sa.Table:
+    global _table
+    if _table is None:
+        from webapp.doctypes import registry
+
+        _table = registry.table(registry.get("Server Script Log"))
+    return _table
+
+
+def _insert(engine: sa.Engine, rows: list[dict[str, Any]]) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.insert(_log_table()), rows)
+
+
+def _write(batch: list[tuple[sa.Engine, dict[str, Any]]]) -> None:
+    """One transaction per engine; when it fails, each row on its own, so one bad row (or a brief
+    outage) loses no other row. A row that cannot be written is logged and dropped."""
+    by_engine: dict[sa.Engine, list[dict[str, Any]]] = {}
+    for engine, values in batch:
+        by_engine.setdefault(engine, []).append(values)
+    for engine, rows in by_engine.items():
+        for values in rows:
+            values.setdefault("name", make_hash())
+        try:
+            _insert(engine, rows)
+            continue
+        except Exception:  # noqa: BLE001 - retried row by row below
+            log.warning("could not write %d Server Script Log rows in one batch; retrying one by one",
+                        len(rows), exc_info=True)
+        for values in rows:
+            values["name"] = make_hash()  # in case the batch failed on a name already taken
+            try:
+                _insert(engine, [values])
+            except Exception:  # noqa: BLE001 - a log that cannot be written must not break anything
+                log.exception("could not write the Server Script Log row of %s (%s)", values["server_script"],
+                              values["trigger"])
