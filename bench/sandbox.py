@@ -70,7 +70,7 @@ def _best_of(fn, repeat: int) -> float:
     return min(times)
 
 
-def bench_cpu(repeat: int = 5) -> tuple[float, float, float]:
+def bench_cpu(repeat: int = 9) -> tuple[float, float, float]:
     plain_code = compile(CPU_SCRIPT, "<plain>", "exec")
     compiled = compile_script(CPU_SCRIPT, "<bench>")
     limits = Limits(timeout_s=60, memory_mb=512)

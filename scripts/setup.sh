@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the app needs on a fresh machine: virtualenv, pinned Python packages, the
-# CodeMirror bundle (npm ci + esbuild), and the database. Idempotent; safe to run again.
+# CodeMirror bundle (npm ci + esbuild), the sandbox's compiled guards (Cython), and the database. Idempotent; safe to run again.
 # Usage: scripts/setup.sh [requirements-file]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,13 @@ if [ -f package.json ]; then
   fi
   echo "==> building the editor bundle"
   npm run --silent build
+fi
+
+echo "==> compiling the sandbox speedups (Cython; the app runs without them, slower)"
+if [ "${CI:-}" = "true" ]; then
+  .venv/bin/python scripts/build_speedups.py --require
+else
+  .venv/bin/python scripts/build_speedups.py
 fi
 
 echo "==> preparing the database"

@@ -20,6 +20,7 @@ from webapp.sandbox import (
     execute,
     mark_writable,
 )
+from webapp.sandbox.audit import audit_namespace
 
 SECRET = "canary-7f3a9c"  # held outside: no payload may get it into output or namespace
 
@@ -29,10 +30,16 @@ class _Vault:
 
 
 def _reveal() -> str:
-    return "nothing to see"
+    return "nothing to see"  # its __globals__ hold SECRET
 
 
-_reveal.vault = _Vault()  # type: ignore[attr-defined]
+def _leaky() -> str:
+    return "state hung on a function"
+
+
+# What the sandbox can't guard at run time, since allowed attribute names are read natively: a
+# caller's function carrying public state. audit_namespace() must catch it (test below).
+_leaky.vault = _Vault()  # type: ignore[attr-defined]
 
 
 @mark_writable
@@ -117,7 +124,8 @@ ESCAPES: list[tuple[str, str, str]] = [
     ("f_back-name", "x = frappe.f_back", "compile"),
     ("bound-self", "s = frappe.get_doc.__self__", "compile"),
     ("im_func-name", "s = frappe.get_doc.im_func", "blocked"),
-    ("func-attr-vault", "print(frappe.get_doc.vault.secret)", "Error"),
+    ("func-attr", "print(frappe.get_doc.vault)", "Error"),
+    ("func-attr-globals", "print(frappe.get_doc.__globals__)", "compile"),
     ("super-init", "class A(dict):\n    def __init__(self):\n        super().__init__()\nA()", "compile"),
     ("metaclass-kw", "class M:\n    pass\nclass A(metaclass=M):\n    pass", "compile"),
     ("magic-getattr", "class A:\n    def __getattr__(self, n):\n        return 1", "compile"),
@@ -238,6 +246,14 @@ ESCAPES: list[tuple[str, str, str]] = [
 
 BOMBS: list[tuple[str, str, str]] = [
     ("str-mul", "x = 'a' * 10**10", "Memory"),
+    # size-hooked methods reached through a subclass, its class, or a guarded builtin's stand-in
+    ("str-subclass-ljust", "class S(str):\n    pass\nx = S('x').ljust(10**10)", "Memory"),
+    ("str-subclass-class-ljust", "class S(str):\n    pass\nx = S.ljust('x', 10**10)", "Error"),
+    ("bytes-stand-in-ljust", "x = bytes.ljust(b'x', 10**10)", "Error"),
+    ("bytearray-stand-in-center", "x = bytearray.center(bytearray(b'x'), 10**10)", "Error"),
+    ("int-subclass-to_bytes", "class I(int):\n    pass\nx = I(1).to_bytes(10**10, 'big')", "Memory"),
+    ("bool-to_bytes", "x = True.to_bytes(10**10, 'big')", "Memory"),
+    ("str-subclass-join", "class S(str):\n    pass\nx = S('ab' * 1000).join(['x'] * 10**6)", "Memory"),
     ("list-mul", "x = [0] * 10**9", "Memory"),
     ("str-mul-reversed", "x = 10**10 * 'ab'", "Memory"),
     ("pow-tower", "x = 10 ** 10 ** 8", "Memory"),
@@ -367,6 +383,47 @@ def test_module_stand_in_exposes_no_module_or_private_name(module: str) -> None:
             continue
         assert not key.startswith("_")
         assert type(value).__name__ != "module", (module, key)
+
+
+@pytest.mark.parametrize("module", ALLOWED_MODULES)
+def test_module_stand_in_passes_the_namespace_audit(module: str) -> None:
+    from webapp.sandbox.modules import stand_in
+
+    assert audit_namespace({module: stand_in(module)}) == []
+
+
+def test_the_escape_namespace_passes_the_audit() -> None:
+    assert audit_namespace(_namespace()) == []
+
+
+def test_audit_finds_what_native_attribute_reads_would_leak() -> None:
+    import functools
+    import os
+
+    def gen():
+        yield 1
+
+    leaky = ReadOnlyNamespace("frappe", {
+        "get_doc": _leaky, "os": os, "bound": functools.partial(_reveal), "cached": functools.lru_cache()(_reveal),
+        "gen": gen(), "nested": ReadOnlyNamespace("db", {"deep": ReadOnlyNamespace("deeper", {"m": json})}),
+    })
+    def returned():
+        pass
+
+    returned.state = {}
+    findings = audit_namespace({"frappe": leaky, "ok": _reveal}, extra=[("returned", [{"x": returned}])])
+    text = "\n".join(findings)
+    assert "frappe.get_doc: a function with public attributes ['vault']" in text
+    assert "frappe.os: a real module (os)" in text
+    assert "frappe.bound: a functools.partial" in text
+    assert "frappe.cached: an lru_cache wrapper" in text
+    assert "frappe.gen: an interpreter object (generator)" in text
+    assert "frappe.nested.deep.m: a real module (json)" in text
+    assert "returned[0]['x']: a function with public attributes" in text
+    assert not any(f.startswith("ok") for f in findings)
+    forbidden = audit_namespace({"x": ReadOnlyNamespace("x", {"c": json.JSONDecoder()})},
+                                forbidden_modules=["json"])
+    assert forbidden == ["x.c: an object of json.decoder.JSONDecoder"]
 
 
 def test_recursion_limit_is_restored() -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import time
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +89,26 @@ class _Output:
         self._call_print(*objects)
 
 
+def _load_fast() -> types.ModuleType:
+    """The hot guards: the compiled build of _fast.py when it is there and not older than its
+    source (an edited _fast.py must never run as a stale build), else the source itself."""
+    from . import _fast
+
+    if not _fast.compiled():
+        return _fast
+    here = os.path.dirname(os.path.abspath(__file__))
+    built = os.path.getmtime(_fast.__file__)
+    sources = [os.path.join(here, name) for name in ("_fast.py", "_fast.pxd")]
+    if all(os.path.getmtime(p) <= built for p in sources if os.path.exists(p)):
+        return _fast
+    spec = importlib.util.spec_from_file_location(f"{__package__}._fast_source", sources[0])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_fast = _load_fast()
 _BUILTINS = guards.base_builtins()
 _BUILTINS["__import__"] = guarded_import
 
@@ -96,16 +119,16 @@ _GUARD_GLOBALS: dict[str, Any] = {
     "__metaclass__": guards.script_class,
     "_getattr_": guards.guarded_getattr,
     "_getitem_": guards.guarded_getitem,
-    "_write_": guards.guarded_write,
-    "_getiter_": guards.guarded_iter,
+    "_write_": _fast.write,
+    "_getiter_": _fast.getiter,
     "_iter_unpack_sequence_": guards.iter_unpack_sequence,
     "_unpack_sequence_": guards.unpack_sequence,
     "_inplacevar_": guards.guarded_inplacevar,
     "_apply_": guards.guarded_apply,
-    "_mul_": guards.guarded_mul,
+    "_mul_": _fast.mul,
     "_pow_": guards.guarded_pow,
     "_lshift_": guards.guarded_lshift,
-    "_mod_": guards.guarded_mod,
+    "_mod_": _fast.mod,
     "_floordiv_": guards.guarded_floordiv,
     "_format_": guards.guarded_format_value,
     # for the inline type tests the policy emits (names a script cannot rebind)

@@ -71,28 +71,16 @@ def _name_verdict(name: str) -> bool | None:
 _MISSING = object()
 
 
-# Names already vetted as fine on any object without a hook (the common case: one set lookup).
-_plain_names: set[str] = set()
-
-
 def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
-    """``obj.name`` in a script. Missing attributes raise AttributeError (Frappe returned None)."""
-    hook = _ATTR_HOOKS.get(type(obj))
-    if hook is None and name in _plain_names:
-        if default is _MISSING:
-            return getattr(obj, name)
-        return getattr(obj, name, default)
-    return _getattr_slow(obj, name, default, hook)
-
-
-def _getattr_slow(obj: Any, name: str, default: Any, hook: Any) -> Any:
+    """``obj.name`` in a script, for the names the compile policy leaves to the run-time guard
+    (RUNTIME_CHECKED_ATTRS, and augmented assignment). Missing attributes raise AttributeError
+    (Frappe returned None)."""
     verdict = _name_verdicts.get(name, _MISSING)
     if verdict is _MISSING:
         verdict = _name_verdict(name)
-        if verdict is True and len(_plain_names) < 10000:
-            _plain_names.add(name)
     if verdict is False:
         raise _refuse_attr(name)
+    hook = _hook_for(type(obj))
     if hook is not None:
         value = hook(obj, name)
         if value is not None:
@@ -203,9 +191,10 @@ def _int_hook(obj: Any, name: str) -> Any:
 def _type_hook(obj: Any, name: str) -> Any:
     # Class attributes are fine, but reaching a str/bytes method through its class skips the size
     # guard above (``str.ljust("x", 10**10)``).
-    if obj in _STR_TYPES and name in _STR_HOOKS:
+    real = getattr(obj, "_real", obj) if isinstance(obj, _GuardedTypeMeta) else obj
+    if name in _STR_HOOKS and issubclass(real, _STR_TYPES):
         raise AttributeError(f"use the method on a value instead: x.{name}(...)")
-    if obj is int and name == "to_bytes":
+    if name == "to_bytes" and issubclass(real, int):
         raise AttributeError("use the method on a value instead: n.to_bytes(...)")
     return None
 
@@ -229,6 +218,31 @@ for _ftype in (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
                types.ClassMethodDescriptorType, functools.partial,
                type(functools.lru_cache(maxsize=1)(len))):
     _ATTR_HOOKS[_ftype] = _function_hook
+
+_hooks_by_type: dict[type, Callable[[Any, str], Any] | None] = {}
+
+
+def _hook_for(tp: type) -> Callable[[Any, str], Any] | None:
+    """The hook of ``tp`` or of its nearest hooked base: a ``str`` subclass gets the str hook."""
+    try:
+        return _hooks_by_type[tp]
+    except KeyError:
+        pass
+    hook = None
+    for base in tp.__mro__:
+        hook = _ATTR_HOOKS.get(base)
+        if hook is not None:
+            break
+    if len(_hooks_by_type) < 10000:
+        _hooks_by_type[tp] = hook
+    return hook
+
+
+# Attribute names that keep the run-time guard whatever the object: the answer depends on its type
+# (size-hooked str/bytes/int methods, leaky exception fields, string.Formatter's traversal). Every
+# other allowed name is read natively (the compile policy emits a plain ``obj.name``): names are
+# static in scripts (no ``getattr`` builtin), so the name policy is complete at compile time.
+RUNTIME_CHECKED_ATTRS = frozenset(_STR_HOOKS) | {"to_bytes"} | _TYPE_SENSITIVE
 
 # --------------------------------------------------------------------------------------------
 # Writes

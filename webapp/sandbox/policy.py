@@ -11,11 +11,14 @@ Extensions over RestrictingNodeTransformer:
 - augmented assignment to attributes and items works (``doc.total += x``, ``d[k] += 1``) through
   the same write and operator guards;
 - attribute names the runtime guard would refuse whatever the object (``gi_frame``, ``format``,
-  ``mro`` ...) are refused at compile time already;
+  ``mro`` ...) are refused at compile time already, and every other allowed name is read natively
+  except the few whose answer depends on the object (``guards.RUNTIME_CHECKED_ATTRS``: size-hooked
+  ``str`` methods, ``AttributeError.obj`` ...), which keep the ``_getattr_`` call. Scripts have no
+  ``getattr`` builtin, so every attribute name a script reads is in its source;
 - item reads and sequence unpacking are left native: RestrictedPython guards them for Zope's
   per-item security checks, which we don't have (our ``_getitem_`` would be ``obj[key]``), and
   every iterator that could run unbounded in C is a Python-level generator here (see guards.py).
-  ``for`` loops still go through ``_getiter_``.
+  ``for`` loops over what may be a long range go through ``_getiter_`` (see _may_be_lazy_range).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from RestrictedPython import compile_restricted_exec
 from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransformer, copy_locations
 
 from .errors import ScriptCompileError
-from .guards import attr_name_allowed
+from .guards import RUNTIME_CHECKED_ATTRS, attr_name_allowed
 
 ALLOWED_UNDERSCORE_NAMES = frozenset({"_dict"})
 
@@ -82,6 +85,28 @@ def _binop_needs_guard(node: ast.BinOp) -> bool:
     return True
 
 
+# ``_getiter_`` only swaps a long range's stand-in (guards.LazyRange) for its fast C iterator; it
+# checks nothing. Loops over expressions that are not a range skip the call: literals,
+# comprehensions, method calls and the builtins that build other iterables. If a script rebinds one
+# of these names to ``range``, its loop is merely slower (the stand-in's generator), never unsafe.
+_NOT_A_RANGE_BUILTINS = frozenset({"enumerate", "zip", "reversed", "sorted", "filter", "map", "list",
+                                   "tuple", "set", "frozenset", "dict", "iter"})
+_LITERALS = (ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.JoinedStr, ast.ListComp,
+             ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _may_be_lazy_range(node: ast.expr) -> bool:
+    if isinstance(node, _LITERALS):
+        return False
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            return False
+        if isinstance(func, ast.Name) and func.id in _NOT_A_RANGE_BUILTINS:
+            return False
+    return True
+
+
 class SandboxPolicy(RestrictingNodeTransformer):
     """The compile policy of server scripts (see the module docstring)."""
 
@@ -116,8 +141,13 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     # -- attributes, items, unpacking -------------------------------------------------------------
     def visit_Attribute(self, node: ast.Attribute) -> Any:
-        if not node.attr.startswith("_") and not attr_name_allowed(node.attr):
-            self.error(node, f'"{node.attr}" is a restricted name that a server script may not access.')
+        name = node.attr
+        if not name.startswith("_"):
+            if not attr_name_allowed(name):
+                self.error(node, f'"{name}" is a restricted name that a server script may not access.')
+            elif isinstance(node.ctx, ast.Load) and name not in RUNTIME_CHECKED_ATTRS:
+                # Vetted here, whatever the object: read natively (see guards.RUNTIME_CHECKED_ATTRS).
+                return self.node_contents_visit(node)
         return super().visit_Attribute(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> Any:
@@ -127,8 +157,8 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     def guard_iter(self, node: Any) -> Any:
         node = self.node_contents_visit(node)
-        new_iter = self._call("_getiter_", [node.iter], node.iter)
-        node.iter = new_iter
+        if _may_be_lazy_range(node.iter):
+            node.iter = self._call("_getiter_", [node.iter], node.iter)
         return node
 
     def visit_Assign(self, node: ast.Assign) -> Any:
