@@ -66,3 +66,43 @@ def test_recent_runs_on_the_form(client, login_as, site_config, api_keys):
     html = client.get("/app/server-script/runs").get_data(as_text=True)
     assert "Recent runs" in html and "ZeroDivisionError" in html and "(line 2)" in html and "hi" in html
     assert "/app/server-script-log?server_script=runs" in html
+
+
+def test_log_list_filters_by_script_status_and_date(client, login_as, site_config, api_keys, app):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from webapp.doctypes import registry
+    from webapp.extensions import db
+    from webapp.runtime import logs
+
+    site_config(server_script_enabled=True)
+    headers = api_keys("Administrator")
+    for name, body in (("good_one", "x = 1"), ("bad_one", "1/0")):
+        client.post("/api/resource/Server Script", headers=headers, json={
+            "name": name, "script_type": "API", "api_method": name, "script": body})
+        client.post(f"/api/method/{name}", headers=headers)
+    logs.flush()
+    with app.app_context():  # move the good run to an earlier day
+        t = registry.table(registry.get("Server Script Log"))
+        db.session.execute(sa.update(t).where(t.c.server_script == "good_one").values(started=dt.datetime(2026, 1, 15, 23, 30)))
+        db.session.commit()
+    login_as("Administrator")
+
+    def names(query: str) -> set[str]:
+        html = client.get(f"/app/server-script-log?{query}").get_data(as_text=True)
+        return {n for n in ("good_one", "bad_one") if f">{n}<" in html}
+
+    assert names("") == {"good_one", "bad_one"}
+    assert names("server_script=bad") == {"bad_one"}
+    assert names("status=Error") == {"bad_one"}
+    assert names("status=Success") == {"good_one"}
+    assert names("started=2026-01-15&started_to=2026-01-15") == {"good_one"}  # any time on that day
+    assert names("started=2026-01-16") == {"bad_one"}
+    assert names("started_to=2026-01-14") == set()
+    html = client.get("/app/server-script-log?started=2026-01-15").get_data(as_text=True)
+    assert 'name="started_to"' in html and 'value="2026-01-15"' in html  # the chosen range is kept
+    bad = client.get("/app/server-script-log?started=15/01/2026").get_data(as_text=True)
+    assert "is not a date; use YYYY-MM-DD" in bad
+    assert "good_one" in bad and "bad_one" in bad  # the bad filter is not applied

@@ -52,7 +52,7 @@ SERVER_SCRIPT_LOG = DocType(
         Field("script_type", "Data", in_list_view=True),
         Field("trigger", "Data", in_list_view=True),
         Field("user", "Data"),
-        Field("started", "Datetime", in_list_view=True, search_index=True),
+        Field("started", "Datetime", in_list_view=True, in_standard_filter=True, search_index=True),
         Field("duration_ms", "Float", label="Duration (ms)", in_list_view=True),
         Field("status", "Select", options="\n".join(LOG_STATUSES), in_list_view=True, in_standard_filter=True),
         Field("output", "Text"),

@@ -3,6 +3,7 @@ buttons. Each view parses its input, calls the documents service, and renders or
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 from urllib.parse import urlencode
@@ -47,6 +48,9 @@ def _list_query(meta: DocType, args: MultiDict) -> dict[str, Any]:
         chosen["name"] = args["name"].strip()
         filters.append(["name", "like", f"%{chosen['name']}%"])
     for f in filter_fields(meta):
+        if f.fieldtype in ("Date", "Datetime"):
+            filters.extend(_date_range(f, args, chosen))
+            continue
         value = args.get(f.fieldname, "").strip()
         if value == "":
             continue
@@ -66,6 +70,26 @@ def _list_query(meta: DocType, args: MultiDict) -> dict[str, Any]:
     except ValueError:
         page = 1
     return {"filters": filters, "chosen": chosen, "order_by": order_by, "page": page}
+
+
+def _date_range(f: Field, args: MultiDict, chosen: dict[str, str]) -> list[list[Any]]:
+    """``<field>`` (from) and ``<field>_to`` (to), both days and inclusive; a Datetime matches any
+    time on those days. A value that is not a date is reported (flash) and not applied."""
+    filters: list[list[Any]] = []
+    for key, op in ((f.fieldname, ">="), (f"{f.fieldname}_to", "<")):
+        value = args.get(key, "").strip()
+        if value == "":
+            continue
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            flash(f"{f.label} {'to' if op == '<' else 'from'}: {value!r} is not a date; use YYYY-MM-DD", "error")
+            continue
+        chosen[key] = day.isoformat()
+        if op == "<":  # up to the end of that day
+            day += dt.timedelta(days=1)
+        filters.append([f.fieldname, op, day.isoformat() if f.fieldtype == "Date" else f"{day.isoformat()} 00:00:00"])
+    return filters
 
 
 @bp.route("/app/<slug>")
