@@ -1,14 +1,27 @@
 """The per-process map of enabled scripts, rebuilt when the script version in the database moves.
 
-The version is read at most once per request (one primary-key SELECT); compiled code is cached by
-the sandbox by source hash, so a rebuild recompiles only what changed.
+The version in the database is the truth; reading it costs a query (and a transaction) per
+operation, so a cheap change signal says when it must be read again: a stamp in a file beside the
+SQLite database (every process using that file is on this machine; one pread), or a Redis key when
+`REDIS_URL` is set and the database is a server. A script change writes a new stamp after its
+transaction ends; a reader reads the stamp before the version, so a reader that sees the new stamp
+reads the committed version. As a safety net (a process that died between commit and stamp, a
+restored backup) the version is re-read at least every `RECHECK_S` anyway. Without either signal
+the version is read once per request or transaction, as before.
+
+Compiled code is cached by the sandbox by source hash, so a rebuild recompiles only what changed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -16,6 +29,9 @@ from webapp.runtime.events import DOCTYPE_EVENT_MAP
 from webapp.sandbox import CompiledScript, ScriptCompileError, compile_script
 
 VERSION_KEY = "server_script"
+RECHECK_S = 1.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,9 @@ class ScriptMap:
     permission_query: dict[str, list[ScriptInfo]] = field(default_factory=dict)
     scheduler: list[ScriptInfo] = field(default_factory=list)
     by_name: dict[str, ScriptInfo] = field(default_factory=dict)
+    # The change stamp read just before `version` was last confirmed, and when (time.monotonic()).
+    stamp: Any = None
+    checked: float = 0.0
 
 
 def script_filename(name: str) -> str:
@@ -70,9 +89,13 @@ def read_version() -> int:
 
 
 def bump_version() -> None:
-    """Called inside the transaction that changes a script, so the bump commits with the change."""
+    """Called inside the transaction that changes a script, so the bump commits with the change;
+    the change stamp moves when that transaction has ended (every worker then re-reads the version)."""
+    from flask import g, has_request_context
+
     from webapp.extensions import db
     from webapp.models.script_version import ScriptVersion
+    from webapp.services.context import after_end, transaction_memo
 
     # A random token rather than +1: a restored backup or a reset table can never bring back a value
     # some worker already cached for a different set of scripts.
@@ -81,19 +104,104 @@ def bump_version() -> None:
     updated = db.session.execute(sa.update(t).where(t.c.name == VERSION_KEY).values(version=token)).rowcount
     if not updated:
         db.session.execute(sa.insert(t).values(name=VERSION_KEY, version=token))
-    _forget_request_memo()
-
-
-def _forget_request_memo() -> None:
-    from flask import g, has_request_context
-
-    from webapp.services.context import transaction_memo
-
     if has_request_context():
         g.pop("_script_map", None)
     memo = transaction_memo()
+    signal = _signal()
     if memo is not None:
         memo.pop("script_map", None)
+        # The rest of this transaction sees its own (uncommitted) scripts; nobody else does.
+        if not memo.get("scripts_changed"):
+            memo["scripts_changed"] = True
+            if signal is not None:
+                after_end(signal.changed)
+    elif signal is not None:
+        signal.changed()
+
+
+# -- the change signal ----------------------------------------------------------------------------
+class FileSignal:
+    """A 16-byte stamp in a file beside the SQLite database (one pread or pwrite, about 1 us)."""
+
+    def __init__(self, path: str) -> None:
+        self.key = path
+        try:
+            self.fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            log.warning("cannot open %s: the script version is read from the database every time", path)
+            self.fd = None
+
+    def read(self) -> Any:
+        if self.fd is None:
+            return None
+        return (self.key, os.pread(self.fd, 16, 0))
+
+    def changed(self) -> None:
+        if self.fd is not None:
+            os.pwrite(self.fd, secrets.token_bytes(16), 0)
+
+
+class LocalSignal:
+    """For an in-memory SQLite database, which only this process can see."""
+
+    def __init__(self) -> None:
+        self.key = object()
+        self.value = 0
+
+    def read(self) -> Any:
+        return (self.key, self.value)
+
+    def changed(self) -> None:
+        self.value += 1
+
+
+class RedisSignal:
+    """A Redis key per database; when Redis cannot be reached, the version is read from the database."""
+
+    def __init__(self, redis_url: str, database_url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+        self.key = "server_script_version:" + hashlib.sha256(database_url.encode()).hexdigest()[:16]
+
+    def read(self) -> Any:
+        try:
+            return (self.key, self.client.get(self.key))
+        except Exception:  # noqa: BLE001 - no stamp: the caller reads the database version
+            return None
+
+    def changed(self) -> None:
+        try:
+            self.client.set(self.key, secrets.token_hex(8))
+        except Exception:  # noqa: BLE001 - readers fall back to the re-check interval
+            log.warning("could not move the Server Script change stamp in Redis", exc_info=True)
+
+
+Signal = FileSignal | LocalSignal | RedisSignal
+
+
+def _signal() -> Signal | None:
+    """The change signal of the current app's database (built once per app)."""
+    from flask import current_app
+
+    ext = current_app.extensions
+    if "script_change_signal" not in ext:
+        ext["script_change_signal"] = _make_signal(current_app.config)
+    return ext["script_change_signal"]
+
+
+def _make_signal(config: Any) -> Signal | None:
+    from webapp.extensions import db
+
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        path = url.database
+        if not path or path == ":memory:" or path.startswith("file:") or url.query.get("mode") == "memory":
+            return LocalSignal()
+        return FileSignal(os.path.abspath(path) + ".script-version")
+    if config.get("REDIS_URL"):
+        return RedisSignal(config["REDIS_URL"], url.render_as_string(hide_password=True))
+    return None
 
 
 def _compile(name: str, source: str) -> tuple[CompiledScript | None, str | None]:
@@ -138,31 +246,50 @@ def _load(version: int) -> ScriptMap:
 
 
 def current() -> ScriptMap:
-    """The script map, checked against the database version once per request."""
-    global _map
+    """The script map, checked once per request or transaction (see the module's docstring)."""
     from flask import g, has_request_context
 
     from webapp.services.context import transaction_memo
 
     tx_memo = transaction_memo()
-    if tx_memo is not None and "script_map" in tx_memo:
-        return tx_memo["script_map"]
-    if has_request_context():
-        memo = g.get("_script_map")
-        if memo is not None:
-            return memo
-    version = read_version()
+    if tx_memo is not None:
+        smap = tx_memo.get("script_map")
+        if smap is not None:
+            return smap
+        if tx_memo.get("scripts_changed"):
+            # This transaction changed scripts: its own map, from its uncommitted rows, not shared.
+            smap = _load(read_version())
+            tx_memo["script_map"] = smap
+            return smap
+    in_request = has_request_context()
+    if in_request:
+        smap = g.get("_script_map")
+        if smap is not None:
+            return smap
+    smap = _checked()
+    if in_request:
+        g._script_map = smap
+    if tx_memo is not None:
+        tx_memo["script_map"] = smap
+    return smap
+
+
+def _checked() -> ScriptMap:
+    global _map
+    signal = _signal()
+    stamp = signal.read() if signal is not None else None  # before the version: see the docstring
+    now = time.monotonic()
     smap = _map
+    if smap is not None and stamp is not None and smap.stamp == stamp and now - smap.checked < RECHECK_S:
+        return smap
+    version = read_version()
     if smap is None or smap.version != version:
         with _lock:
             smap = _map
             if smap is None or smap.version != version:
                 smap = _load(version)
                 _map = smap
-    if has_request_context():
-        g._script_map = smap
-    if tx_memo is not None:
-        tx_memo["script_map"] = smap
+    smap.stamp, smap.checked = stamp, now
     return smap
 
 
