@@ -107,7 +107,9 @@ ESCAPES: list[tuple[str, str, str]] = [
     ("exc-attributeerror-obj",  # CVE-2024-47532
      "try:\n    frappe.get_doc.nope\nexcept AttributeError as e:\n    o = e.obj\n    print(o.vault.secret)",
      "Error"),
-    ("exc-nameerror-name", "try:\n    nope\nexcept NameError as e:\n    n = e.name", "Error"),
+    ("exc-nameerror-name", "try:\n    nope\nexcept NameError as e:\n    n = e.name\nassert isinstance(n, str)", "Success"),
+    ("exc-attributeerror-obj-of-own", "class A:\n    pass\ntry:\n    A().x\nexcept AttributeError as e:\n    o = e.obj",
+     "Error"),
     ("except-star",  # CVE-2025-22153
      "try:\n    raise ValueError(1)\nexcept* ValueError as eg:\n    x = eg", "compile"),
     ("exceptiongroup-builtin", "e = ExceptionGroup('x', [ValueError()])", "Error"),
@@ -286,7 +288,7 @@ BOMBS: list[tuple[str, str, str]] = [
     ("int-to-bytes", "x = (1).to_bytes(10**10, 'big')", "Memory"),
     ("join-growing", "s = ['a']\nwhile True:\n    s = s + s\n    x = '-'.join(s)", "limit"),
     ("doubling-str", "s = 'a'\nwhile True:\n    s = s + s", "limit"),
-    ("append-loop", "x = []\nwhile True:\n    x.append('a' * 10**6)", "Memory"),
+    ("append-loop", "x = []\nwhile True:\n    x.append('a' * 10**6)", "limit"),  # memory, or time first on a loaded machine
     ("dict-loop", "d = {}\ni = 0\nwhile True:\n    d[i] = [i] * 100\n    i += 1", "limit"),
     ("str-huge-int", "x = str(10**100000)", "Memory"),
     ("fstring-width", "x = f'{1:>{10**10}}'", "Memory"),

@@ -32,9 +32,9 @@ BLOCKED_ATTRS = frozenset({
     "co_code", "func_globals", "func_code", "im_func", "im_self", "im_class",
 })
 BLOCKED_PREFIXES = ("_", "gi_", "ag_", "cr_", "f_", "tb_", "co_", "func_", "im_")
-# Refused only on some objects: AttributeError.obj / NameError.name leak objects (CVE-2024-47532);
+# Refused only on some objects: AttributeError.obj leaks the object (CVE-2024-47532);
 # string.Formatter's traversal methods resolve "{0.__class__}" (CVE-2023-41039, CVE-2026-76825).
-_EXC_LEAKY = frozenset({"obj", "name"})
+_EXC_LEAKY = frozenset({"obj"})  # (``.name`` is only ever the str the script itself used)
 _FORMATTER_METHODS = frozenset({"vformat", "get_field", "get_value", "parse", "convert_field",
                                 "format_field", "check_unused_args"})
 _TYPE_SENSITIVE = _EXC_LEAKY | _FORMATTER_METHODS
