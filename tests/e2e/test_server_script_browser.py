@@ -78,3 +78,43 @@ def test_save_error_is_shown_at_its_line_after_saving(page, log_in, make_user):
     page.wait_for_selector(".editor-errors li")
     assert "Line 2" in page.inner_text(".editor-errors")
     assert "Server Scripts are disabled" in page.inner_text("#scripts-disabled")
+
+
+def test_api_endpoint_with_rate_limit_and_its_failures_in_the_log(page, log_in, make_user, site_config):
+    site_config(server_script_enabled=True)
+    make_user("sm@example.com", roles=["System Manager"])
+    log_in("sm@example.com")
+
+    page.goto("/app/server-script/new")
+    page.fill("#field-__name", "Hello limited")
+    page.select_option("#field-script_type", "API")
+    page.fill("#field-api_method", "hello_limited")
+    page.check("#field-enable_rate_limit")
+    page.fill("#field-rate_limit_count", "2")
+    page.fill("#field-rate_limit_seconds", "3600")
+    page.wait_for_selector(".code-editor[data-editor-mounted='1'] .cm-content")
+    _replace_code(page, 'name = frappe.form_dict.get("name") or "world"\n'
+                        'if name == "boom":\n'
+                        '    frappe.throw("no booms here")\n'
+                        'frappe.response["message"] = "hello " + name\n')
+    page.wait_for_selector(".code-editor[data-validate-status='ok']")
+    page.click("form#doc-form .form-actions button[type=submit]")
+    page.wait_for_url("**/app/server-script/Hello%20limited")
+
+    # The endpoint answers (with the browser's session), then its rate limit answers 429.
+    first = page.request.get("/api/method/hello_limited?name=desk")
+    assert first.status == 200 and first.json() == {"message": "hello desk"}
+    failing = page.request.get("/api/method/hello_limited?name=boom")
+    assert failing.status == 417 and "no booms here" in failing.text()
+    limited = page.request.get("/api/method/hello_limited")
+    assert limited.status == 429 and int(limited.headers["retry-after"]) > 0
+
+    # Every run, and the failure with its line, is in the execution log.
+    page.goto("/app/server-script-log?server_script=Hello%20limited&status=Error")
+    page.click("table.doc-list tbody tr a")
+    error = page.input_value("#field-error")
+    assert "no booms here" in error and "line 3" in error
+    assert page.input_value("#field-status") == "Error"
+    page.goto("/app/server-script/Hello%20limited")
+    runs = page.inner_text(".script-runs")
+    assert "Success" in runs and "Error" in runs
