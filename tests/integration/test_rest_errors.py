@@ -132,6 +132,18 @@ def test_duplicate_is_409(admin):
     assert admin.get("/api/resource/ToDo/t1").get_json()["data"]["description"] == "one"
 
 
+def test_a_name_race_caught_by_the_database_is_409_too(admin, monkeypatch):
+    """Two inserts of one name that both passed the "already exists?" check: the database's unique
+    key refuses the second, which answers 409 as the check would, and writes nothing."""
+    from webapp.documents import store
+
+    monkeypatch.setattr(store, "exists", lambda meta, name: False)
+    assert_error(admin.post("/api/resource/ToDo", json={"name": "t1", "description": "raced"}), 409,
+                 "DuplicateEntryError", "ToDo t1 already exists")
+    assert admin.get("/api/resource/ToDo/t1").get_json()["data"]["description"] == "one"
+    assert admin.post("/api/resource/ToDo", json={"name": "t9", "description": "fine"}).status_code == 200
+
+
 @pytest.mark.parametrize(("body", "exc_type", "needle"), [
     ({"description": "x", "date": "tomorrow-ish"}, "ValidationError", "Date: 'tomorrow-ish' is not a valid date"),
     ({"description": "x", "status": "Maybe"}, "ValidationError", "Status cannot be 'Maybe'"),

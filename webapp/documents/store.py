@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from webapp.doctypes import registry
 from webapp.doctypes.meta import CHILD_FIELDS, STANDARD_FIELDS, DocType
 from webapp.documents.coerce import from_db
-from webapp.errors import DoesNotExistError
+from webapp.errors import DoesNotExistError, DuplicateEntryError
 
 # doctype name -> called before any read of that doctype (the Server Script Log writes its pending
 # rows first, so a reader in this process sees every run that has finished).
@@ -71,9 +71,23 @@ def _values(meta: DocType, doc_data: dict[str, Any]) -> dict[str, Any]:
     return {k: doc_data.get(k) for k in cols}
 
 
+def _unique_violation(exc: sa.exc.IntegrityError) -> bool:
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return "UNIQUE constraint failed" in str(orig)  # SQLite
+
+
 def insert_row(meta: DocType, doc_data: dict[str, Any]) -> None:
     t = registry.table(meta)
-    _session().execute(sa.insert(t).values(**_values(meta, doc_data)))
+    try:
+        _session().execute(sa.insert(t).values(**_values(meta, doc_data)))
+    except sa.exc.IntegrityError as exc:
+        # Two requests that both passed the service's "already exists?" check: the database keeps
+        # one; the other gets the same 409 the check would have given (its transaction rolls back).
+        if _unique_violation(exc):
+            raise DuplicateEntryError(f"{meta.name} {doc_data.get('name')} already exists") from None
+        raise
 
 
 def update_row(meta: DocType, name: str, doc_data: dict[str, Any]) -> None:
