@@ -92,6 +92,7 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
     from webapp.runtime import cache, logs
 
     with app.app_context():
+        _drop_jobs(app)
         db.session.rollback()
         logs.flush()  # this test's log rows, before the tables are emptied (not into the next test)
         keep = {"tabRole", "alembic_version"}
@@ -111,6 +112,18 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
         config = app.extensions["site_config"]
         if os.path.exists(config.path):
             os.remove(config.path)
+
+
+def _drop_jobs(app) -> None:
+    """No job of this test runs in the next: wait for the in-process queue, empty the Redis queues."""
+    from webapp.services import jobs
+
+    backend = app.extensions.get("job_queue")
+    if isinstance(backend, jobs.LocalQueue):
+        backend.wait_idle(30)
+    elif isinstance(backend, jobs.RedisQueue):
+        for name in jobs.QUEUES:
+            backend.queue(name).empty()
 
 
 @pytest.fixture

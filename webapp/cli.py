@@ -1,4 +1,4 @@
-"""`flask --app wsgi <command>`: init-db, create-user, generate-keys, set-config."""
+"""`flask --app wsgi <command>`: init-db, create-user, generate-keys, set-config, worker."""
 
 from __future__ import annotations
 
@@ -79,3 +79,18 @@ def register_cli(app: Flask) -> None:
         parsed = parse_config_value(value)
         current_app.extensions["site_config"].set(key, parsed)
         click.echo(f"Set {key} = {parsed!r} in {current_app.extensions['site_config'].path}")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
+    @click.option("--queue", "queues", multiple=True, type=click.Choice(["default", "short", "long"]),
+                  help="Queue to take jobs from (repeatable; default: all three).")
+    def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
+        """Run background jobs (frappe.enqueue, email) from the Redis queue (REDIS_URL)."""
+        from webapp.services import jobs
+
+        try:
+            ran = jobs.run_worker(list(queues) or None, burst=burst)
+        except FrappeError as exc:
+            _fail(exc)
+        if burst:
+            click.echo("Ran the waiting jobs." if ran else "No jobs were waiting.")

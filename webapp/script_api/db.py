@@ -7,7 +7,7 @@ from typing import Any
 from webapp.documents.document import Document
 from webapp.errors import ValidationError
 from webapp.services import documents as svc
-from webapp.services.context import ensure_writable
+from webapp.services.context import committed_midway, ensure_writable, rolled_back_midway
 
 
 def get_value(doctype: str, filters: Any = None, fieldname: Any = "name", as_dict: bool = False,
@@ -92,10 +92,12 @@ def commit() -> None:
 
     ensure_writable("commit")
     db.session.commit()
+    committed_midway()  # jobs queued so far go now, as in Frappe
 
 
 def rollback() -> None:
     from webapp.extensions import db
 
     db.session.rollback()
+    rolled_back_midway()  # and jobs queued so far are dropped
 

@@ -23,6 +23,7 @@ class _Tx:
     read_only: bool = False
     read_only_reason: str = ""
     after_end: list[Any] = field(default_factory=list)
+    after_commit: list[Any] = field(default_factory=list)
     memo: dict[str, Any] = field(default_factory=dict)
 
 
@@ -75,6 +76,7 @@ def transaction(read_only: bool = False, reason: str = "") -> Iterator[None]:
         db.session.commit()
     except BaseException:
         db.session.rollback()
+        tx.after_commit.clear()
         raise
     finally:
         _tx.reset(token)
@@ -82,6 +84,7 @@ def transaction(read_only: bool = False, reason: str = "") -> Iterator[None]:
         # its own short transaction now that the operation's one is over.
         for callback in tx.after_end:
             callback()
+    _run_after_commit(tx)
 
 
 def ensure_writable(what: str = "write") -> None:
@@ -107,3 +110,33 @@ def after_end(callback) -> None:
         callback()
     else:
         tx.after_end.append(callback)
+
+
+def after_commit(callback) -> None:
+    """Run `callback` once the outermost transaction has committed (or now, outside one); dropped
+    when it rolls back. Jobs are queued this way: a rolled-back operation queues nothing."""
+    tx = _tx.get()
+    if tx is None:
+        callback()
+    else:
+        tx.after_commit.append(callback)
+
+
+def committed_midway() -> None:
+    """A script's `frappe.db.commit()`: what was waiting for a commit goes now (as in Frappe)."""
+    tx = _tx.get()
+    if tx is not None:
+        _run_after_commit(tx)
+
+
+def rolled_back_midway() -> None:
+    """A script's `frappe.db.rollback()`: what was waiting for a commit is dropped (as in Frappe)."""
+    tx = _tx.get()
+    if tx is not None:
+        tx.after_commit.clear()
+
+
+def _run_after_commit(tx: _Tx) -> None:
+    callbacks, tx.after_commit = tx.after_commit, []
+    for callback in callbacks:
+        callback()

@@ -46,3 +46,47 @@ def logs(client, admin_headers):
 
 def messages(body: dict) -> list[str]:
     return [json.loads(m)["message"] for m in json.loads(body.get("_server_messages") or "[]")]
+
+
+class HeldQueue:
+    """A job queue that keeps what is pushed until `release()` runs it here (deterministic tests)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.pushed: list[tuple[str, str, dict]] = []
+
+    def push(self, job: str, queue: str, payload: dict) -> None:
+        self.pushed.append((job, queue, payload))
+
+    def release(self) -> None:
+        from webapp.services import jobs
+
+        items, self.pushed = self.pushed, []
+        for job, _queue, payload in items:
+            jobs.run_job(job, payload, self.app)
+
+
+@pytest.fixture
+def held_jobs(app):
+    """Jobs wait in a HeldQueue until the test calls `held_jobs.release()`."""
+    held = HeldQueue(app)
+    before = app.extensions.get("job_queue")
+    app.extensions["job_queue"] = held
+    yield held
+    app.extensions["job_queue"] = before
+
+
+@pytest.fixture
+def run_jobs(app):
+    """run_jobs(): run every queued job now: wait for the in-process queue's thread, or run a burst
+    RQ worker here when the queue is in Redis (REDIS_URL)."""
+    from webapp.services import jobs
+
+    def run() -> None:
+        with app.app_context():
+            if isinstance(jobs._backend(), jobs.RedisQueue):
+                jobs.run_worker(burst=True)
+            else:
+                assert jobs.wait_idle(30), "the in-process job queue did not finish in 30 s"
+
+    return run
