@@ -1,4 +1,4 @@
-"""`flask --app wsgi <command>`: init-db, create-user, generate-keys, set-config, worker."""
+"""`flask --app wsgi <command>`: init-db, create-user, generate-keys, set-config, worker, send-email."""
 
 from __future__ import annotations
 
@@ -94,3 +94,14 @@ def register_cli(app: Flask) -> None:
             _fail(exc)
         if burst:
             click.echo("Ran the waiting jobs." if ran else "No jobs were waiting.")
+
+    @app.cli.command("send-email")
+    def send_email_command() -> None:
+        """Send queued email (Email Queue rows that are Not Sent and due) now, through the configured server."""
+        from webapp.services import mail
+
+        if mail.smtp_settings() is None:
+            raise click.ClickException(f"No mail server is configured: {mail.CONFIGURE_HINT}. "
+                                       f"{mail.pending_count()} email(s) waiting.")
+        result = mail.send_pending()
+        click.echo(f"Sent {result['sent']}, failed {result['failed']}, still waiting {mail.pending_count()}.")

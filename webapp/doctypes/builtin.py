@@ -105,6 +105,7 @@ USER = DocType(
 BUILTIN_DOCTYPES = [TODO, NOTE, TASK, EXPENSE_CLAIM_DETAIL, EXPENSE_CLAIM, HAS_ROLE, USER]
 
 # Declared beside the runtime that uses them.
+from webapp.doctypes.email_queue import EMAIL_QUEUE  # noqa: E402
 from webapp.doctypes.server_script import SERVER_SCRIPT, SERVER_SCRIPT_LOG  # noqa: E402
 
-BUILTIN_DOCTYPES += [SERVER_SCRIPT, SERVER_SCRIPT_LOG]
+BUILTIN_DOCTYPES += [SERVER_SCRIPT, SERVER_SCRIPT_LOG, EMAIL_QUEUE]

@@ -72,6 +72,9 @@ class DocType:
     # Managed elsewhere (User): documents service reads only, the desk shows no create/edit.
     read_only: bool = False
     module: str = "Desk"
+    # False: Server Scripts cannot reach its rows at all (documents, frappe.db.*, frappe.db.sql);
+    # only a Script API function of its own writes it (Email Queue: frappe.sendmail).
+    script_access: bool = True
 
     def __post_init__(self) -> None:
         # Immutable contents: scripts can read a document's meta, and RestrictedPython does not

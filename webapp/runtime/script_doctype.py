@@ -99,7 +99,7 @@ def _validate_doc_event(doc, bad) -> None:
     if not ref:
         raise bad("A DocType Event script needs a Reference Document Type", "reference_doctype")
     meta = registry.get(ref)
-    if meta is None or meta.istable or ref in ("Server Script", "Server Script Log"):
+    if meta is None or meta.istable or not meta.script_access or ref in ("Server Script", "Server Script Log"):
         raise bad(f"Reference Document Type {ref!r} is not a document type scripts can follow", "reference_doctype")
     event = doc.get("doctype_event")
     if event not in DOCTYPE_EVENT_MAP:

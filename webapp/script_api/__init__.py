@@ -61,6 +61,7 @@ def _json_namespace() -> ReadOnlyNamespace:
 @lru_cache(maxsize=1)
 def _static() -> dict[str, Any]:
     from webapp.script_api import background, calls
+    from webapp.script_api import mail as mail_api
 
     utils_ns = ReadOnlyNamespace("frappe.utils", {name: getattr(utils, name) for name in utils.NAMES})
     db_common = {
@@ -82,7 +83,8 @@ def _static() -> dict[str, Any]:
         "errprint": messages.errprint, "utils": utils_ns, "_": _translate, "bold": bold, "as_json": as_json,
         "parse_json": utils.parse_json, "_dict": _dict, "call": calls.call,
         "get_roles": calls.get_roles, "get_fullname": calls.get_fullname,
-        "render_template": calls.render_template, "enqueue": background.enqueue, **EXCEPTIONS,
+        "render_template": calls.render_template, "enqueue": background.enqueue, "sendmail": mail_api.sendmail,
+        **EXCEPTIONS,
     }
     for name in http_api.NAMES:
         base[name] = getattr(http_api, name)

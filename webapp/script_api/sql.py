@@ -161,6 +161,13 @@ def _fetch_capped(fetchmany) -> list:
     return rows
 
 
+def private_tables() -> frozenset[str]:
+    """Tables of doctypes kept from scripts (Email Queue): no query may read them."""
+    from webapp.doctypes import registry
+
+    return frozenset(dt.table_name for dt in registry.all_doctypes() if not dt.script_access)
+
+
 # -- SQLite ---------------------------------------------------------------------------------------
 SQLITE_FUNCTIONS = frozenset("""
 abs avg char coalesce count date datetime glob group_concat string_agg hex ifnull iif instr julianday length
@@ -194,12 +201,15 @@ class _SqliteGuard:
         self.refused: str | None = None
         # Names of real tables (lowercase): a READ of any other name is of a CTE the query defines.
         self.schema_tables = schema_tables
+        self.private = {name.lower() for name in private_tables()}
 
     def __call__(self, action: int, arg1: str | None, arg2: str | None, dbname: str | None,
                  source: str | None) -> int:
         if action in self.ALLOW_ALWAYS:
             return sqlite3.SQLITE_OK
         if action == sqlite3.SQLITE_READ:
+            if arg1 and arg1.lower() in self.private:
+                return self._deny(f"reading table {arg1!r} is not allowed (Server Scripts cannot read it)")
             if arg1 and arg1.startswith("tab") and dbname in ("main", None):
                 return sqlite3.SQLITE_OK
             if arg1 and dbname is None and arg1.lower() not in self.schema_tables:
@@ -420,8 +430,13 @@ def ensure_reader_role(connection: Any) -> None:
     tables = connection.execute(text(
         "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'tab%'"
     )).scalars().all()
+    private = private_tables()
     for table in tables:
-        connection.execute(text(f'GRANT SELECT ON TABLE "{_ident(schema)}"."{_ident(table)}" TO "{READER_ROLE}"'))
+        qualified = f'"{_ident(schema)}"."{_ident(table)}"'
+        if table in private:
+            connection.execute(text(f'REVOKE ALL ON TABLE {qualified} FROM "{READER_ROLE}"'))
+        else:
+            connection.execute(text(f'GRANT SELECT ON TABLE {qualified} TO "{READER_ROLE}"'))
     # Without this the reader could `SELECT set_config('role', 'none', true), query_to_xml(...)` and
     # read as the app's own user. Needs a superuser; otherwise frappe.db.sql refuses to run.
     can_set = connection.execute(text(

@@ -41,7 +41,20 @@ def _now() -> dt.datetime:
 
 
 def meta_of(doctype: str) -> DocType:
-    return q.meta_or_404(doctype)
+    meta = q.meta_or_404(doctype)
+    if not meta.script_access:
+        _refuse_scripts(meta)
+    return meta
+
+
+def _refuse_scripts(meta: DocType) -> None:
+    """Doctypes kept from Server Scripts (every script door comes through here, frappe.call too)."""
+    from webapp.errors import PermissionError
+    from webapp.script_api import run_context
+
+    if run_context.current() is not None:
+        hint = ": queue email with frappe.sendmail" if meta.name == "Email Queue" else ""
+        raise PermissionError(f"Server Scripts cannot read or change {meta.name}{hint}")
 
 
 # -- construction and reading ---------------------------------------------------------------------

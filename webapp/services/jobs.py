@@ -42,6 +42,7 @@ MAX_PAYLOAD_BYTES = 1_000_000
 # The functions a job may name: "module:function".
 JOBS: dict[str, str] = {
     "server_script": "webapp.runtime.script_jobs:run_api_script",
+    "send_email": "webapp.services.mail:send_pending",
 }
 
 
@@ -192,7 +193,7 @@ def run_worker(queues: list[str] | None = None, burst: bool = False) -> bool:
     # RQ installs its own SIGINT/SIGTERM handlers (a warm shutdown); put back the caller's after.
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return bool(backend.worker(list(queues or QUEUES)).work(burst=burst, logging_level="WARNING"))
+        return bool(backend.worker(list(queues or QUEUES)).work(burst=burst, logging_level="INFO"))
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)

@@ -35,7 +35,7 @@ COMPLETIONS = sorted({
         "has_permission", "msgprint", "throw", "log_error", "errprint", "call", "render_template", "as_json",
         "parse_json", "get_roles", "get_fullname", "form_dict", "flags", "response", "session.user", "request",
         "ValidationError", "PermissionError", "DoesNotExistError", "DuplicateEntryError", "MandatoryError",
-        "make_get_request", "make_post_request", "enqueue")),
+        "make_get_request", "make_post_request", "enqueue", "sendmail")),
     *(f"frappe.db.{n}" for n in ("get_value", "get_values", "set_value", "exists", "count", "get_all", "get_list",
                                  "sql", "escape", "commit", "rollback")),
     *(f"frappe.utils.{n}" for n in ("nowdate", "today", "now", "now_datetime", "getdate", "get_datetime", "add_days",
