@@ -173,13 +173,21 @@ class RedisQueue:
 Backend = LocalQueue | RedisQueue
 
 
+_backend_lock = threading.Lock()
+
+
 def _backend() -> Backend:
+    """The app's queue, made on first use (again in a forked child: the parent's thread is not there)."""
     ext = current_app.extensions
     backend = ext.get("job_queue")
     if backend is None or (isinstance(backend, LocalQueue) and backend.pid != os.getpid()):
-        url = current_app.config.get("REDIS_URL")
-        backend = RedisQueue(url) if url else LocalQueue(current_app._get_current_object())  # type: ignore[attr-defined]
-        ext["job_queue"] = backend
+        with _backend_lock:
+            backend = ext.get("job_queue")
+            if backend is None or (isinstance(backend, LocalQueue) and backend.pid != os.getpid()):
+                url = current_app.config.get("REDIS_URL")
+                app = current_app._get_current_object()  # type: ignore[attr-defined]
+                backend = RedisQueue(url) if url else LocalQueue(app)
+                ext["job_queue"] = backend
     return backend
 
 

@@ -97,3 +97,19 @@ def test_a_worker_process_runs_the_jobs(app, client, login_as, scripts, instance
     assert done.returncode == 0, done.stderr
     assert _todos(app) == ["elsewhere by ann@example.com"]
     assert sum(len(redis_queue.queue(q)) for q in ("default", "short", "long")) == 0
+
+
+def test_redis_down_after_the_commit_is_reported_in_the_log(app, client, login_as, scripts, logs):
+    """The operation has committed; the job that could not be queued is an Error row in the log."""
+    from webapp.services import jobs
+
+    before = app.extensions.get("job_queue")
+    app.extensions["job_queue"] = jobs.RedisQueue("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    try:
+        login_as("ann@example.com")
+        assert client.post("/api/method/kick", json={"d": "lost"}).status_code == 200
+    finally:
+        app.extensions["job_queue"] = before
+    [row] = logs(server_script="Make ToDo")
+    assert (row["status"], row["trigger"], row["user"]) == ("Error", "enqueue make_todo", "ann@example.com")
+    assert "could not be queued" in row["error"]
