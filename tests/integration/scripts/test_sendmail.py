@@ -160,6 +160,7 @@ def test_a_refused_email_is_marked_error_with_the_server_answer(app, client, log
     assert [(m[0], m[1]) for m in smtp_server.received] == [("ann@example.com", ["bob@example.com"])]
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # a local test server: no TLS
 def test_no_server_listening_marks_error_and_login_is_used(app, client, login_as, mailer, site_config, run_jobs):
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
