@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, g, has_request_context
 
 from webapp.runtime.events import DOCTYPE_EVENT_MAP
 from webapp.sandbox import CompiledScript, ScriptCompileError, compile_script
+from webapp.services.context import after_end, transaction_memo
 
 VERSION_KEY = "server_script"
 RECHECK_S = 1.0
@@ -91,11 +93,8 @@ def read_version() -> int:
 def bump_version() -> None:
     """Called inside the transaction that changes a script, so the bump commits with the change;
     the change stamp moves when that transaction has ended (every worker then re-reads the version)."""
-    from flask import g, has_request_context
-
     from webapp.extensions import db
     from webapp.models.script_version import ScriptVersion
-    from webapp.services.context import after_end, transaction_memo
 
     # A random token rather than +1: a restored backup or a reset table can never bring back a value
     # some worker already cached for a different set of scripts.
@@ -182,8 +181,6 @@ Signal = FileSignal | LocalSignal | RedisSignal
 
 def _signal() -> Signal | None:
     """The change signal of the current app's database (built once per app)."""
-    from flask import current_app
-
     ext = current_app.extensions
     if "script_change_signal" not in ext:
         ext["script_change_signal"] = _make_signal(current_app.config)
@@ -247,10 +244,6 @@ def _load(version: int) -> ScriptMap:
 
 def current() -> ScriptMap:
     """The script map, checked once per request or transaction (see the module's docstring)."""
-    from flask import g, has_request_context
-
-    from webapp.services.context import transaction_memo
-
     tx_memo = transaction_memo()
     if tx_memo is not None:
         smap = tx_memo.get("script_map")

@@ -98,7 +98,7 @@ def record(*, server_script: str, script_type: str, trigger: str, user: str, sta
 
     values = {
         "server_script": server_script, "script_type": script_type, "trigger": trigger[:140],
-        "user": user, "started": started, "duration_ms": round(duration_ms, 3), "status": status,
+        "user": user, "started": started, "duration_ms": duration_ms, "status": status,
         "output": output[:MAX_TEXT], "error": error[:MAX_TEXT], "creation": started, "modified": started,
         "owner": user, "modified_by": user, "docstatus": 0, "idx": 0,
     }
@@ -175,6 +175,7 @@ def _write(batch: list[tuple[sa.Engine, dict[str, Any]]]) -> None:
     for engine, rows in by_engine.items():
         for values in rows:
             values.setdefault("name", make_hash())
+            values["duration_ms"] = round(values.get("duration_ms") or 0.0, 3)
         try:
             _insert(engine, rows)
             continue

@@ -10,15 +10,16 @@ import datetime as dt
 import time
 from typing import Any
 
-from flask import Response, current_app, has_request_context, request
+from flask import Response, current_app, g, has_request_context, request
 
 from webapp import errors
 from webapp.documents.document import Document, _dict
 from webapp.runtime import cache, logs
 from webapp.sandbox import Limits, ReadOnlyNamespace, SandboxError, execute
 from webapp.script_api import build_namespace, run_context
+from webapp.script_api.request import RequestNamespace
 from webapp.script_api.run_context import RunContext
-from webapp.services.context import acting_user, transaction
+from webapp.services.context import acting_user, transaction, transaction_memo
 
 ENABLE_HINT = ("Server Scripts are disabled on this site. A System Manager can enable them with: "
                "flask --app wsgi set-config server_script_enabled true")
@@ -27,11 +28,11 @@ _SKIP_DOCTYPES = ("Server Script", "Server Script Log")
 
 
 def enabled() -> bool:
-    return bool(current_app.extensions["site_config"].get("server_script_enabled"))
+    return settings()[0]
 
 
 def require_enabled() -> None:
-    if not enabled():
+    if not settings()[0]:
         raise errors.ServerScriptDisabledError(ENABLE_HINT)
 
 
@@ -39,19 +40,41 @@ _limits_memo: tuple[Any, Limits] | None = None
 
 
 def limits() -> Limits:
-    """The run budget from site_config.json (rebuilt only when the configured values change)."""
+    """The run budget from site_config.json."""
+    return settings()[1]
+
+
+def settings() -> tuple[bool, Limits]:
+    """`server_script_enabled` and the run budget: site_config.json read once per request (or per
+    transaction outside a request), not once per script run."""
+    memo: Any = g if has_request_context() else transaction_memo()
+    if memo is not None:
+        found = memo.get("_script_settings")
+        if found is not None:
+            return found
+    conf = current_app.extensions["site_config"].as_dict()
+    found = (bool(conf.get("server_script_enabled")),
+             _limits(conf.get("server_script_timeout"), conf.get("server_script_max_memory_mb")))
+    if memo is g:
+        g._script_settings = found
+    elif memo is not None:
+        memo["_script_settings"] = found
+    return found
+
+
+def _limits(timeout: Any, memory: Any) -> Limits:
+    """Limits for the configured values (rebuilt only when they change)."""
     global _limits_memo
-    conf = current_app.extensions["site_config"]
-    key = (conf.get("server_script_timeout"), conf.get("server_script_max_memory_mb"))
+    key = (timeout, memory)
     memo = _limits_memo
     if memo is not None and memo[0] == key:
         return memo[1]
     try:
-        timeout = float(key[0] or 5)
-        memory = int(key[1] or 128)
+        timeout_s = float(timeout or 5)
+        memory_mb = int(memory or 128)
     except (TypeError, ValueError):
-        timeout, memory = 5.0, 128
-    value = Limits(timeout_s=max(0.05, timeout), memory_mb=max(8, memory))
+        timeout_s, memory_mb = 5.0, 128
+    value = Limits(timeout_s=max(0.05, timeout_s), memory_mb=max(8, memory_mb))
     _limits_memo = (key, value)
     return value
 
@@ -125,18 +148,7 @@ _SPECIAL_KEYS = {"http_status_code", "headers", "type", "filename", "filecontent
 
 
 def request_info() -> ReadOnlyNamespace | None:
-    if not has_request_context():
-        return None
-    headers = _dict({k: v for k, v in request.headers.items() if k.lower() not in ("cookie", "authorization")})
-    args = _dict(request.args.to_dict())
-    body = request.get_data(cache=True)
-
-    def get_json(silent: bool = True, **_ignored: Any) -> Any:
-        return request.get_json(silent=True, cache=True)
-
-    return ReadOnlyNamespace("frappe.request", method=request.method, path=request.path, url=request.base_url,
-                             args=args, headers=headers, data=body, get_json=get_json,
-                             content_type=request.content_type)
+    return RequestNamespace("frappe.request") if has_request_context() else None
 
 
 def handle_api(method: str, args: dict[str, Any]) -> dict[str, Any] | None:

@@ -14,6 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import g, has_request_context, request
+from flask_login import current_user
+
 from webapp.errors import ValidationError
 
 
@@ -36,15 +39,13 @@ def acting_user() -> str:
     name = _user.get()
     if name:
         return name
-    try:
-        from flask import has_request_context
-        from flask_login import current_user
-
-        if has_request_context() and current_user.is_authenticated:
-            return current_user.name
-    except RuntimeError:  # pragma: no cover - outside an app context
-        pass
-    return "Guest"
+    if not has_request_context():
+        return "Guest"
+    if g.get("_login_user") is None and "HTTP_COOKIE" not in request.environ:
+        # No session or remember-me cookie, and no token (token auth sets the user before any view
+        # runs): Flask-Login would load nobody, after hashing the client's address and user agent.
+        return "Guest"
+    return current_user.name if current_user.is_authenticated else "Guest"
 
 
 @contextmanager
@@ -71,17 +72,22 @@ def transaction(read_only: bool = False, reason: str = "") -> Iterator[None]:
         return
     tx = _Tx(depth=1, read_only=read_only, read_only_reason=reason)
     token = _tx.set(tx)
+    # An operation that never touched the database (an API script that only computes) has no
+    # session to end: creating one just to commit nothing costs more than the script's run.
+    used = db.session.registry.has
     try:
         yield
-        db.session.commit()
+        if used():
+            db.session.commit()
     except BaseException:
-        db.session.rollback()
+        if used():
+            db.session.rollback()
         tx.after_commit.clear()
         raise
     finally:
         _tx.reset(token)
-        # Work that must happen whether the transaction committed or not (execution logs), each in
-        # its own short transaction now that the operation's one is over.
+        # Work that must happen whether the transaction committed or not (the script change stamp,
+        # writing a log backlog), now that the operation's transaction is over.
         for callback in tx.after_end:
             callback()
     _run_after_commit(tx)
