@@ -9,6 +9,9 @@
    Target ratio <= 1.3.
 3. Dispatch with 10,000 scripts on other doctypes and methods vs with 10: inserting a ToDo that
    has one Before Save script. Target ratio <= 1.1.
+
+2 and 3 use two sites (two instance folders, two apps) in one process and time inserts in
+alternating rounds, median per site, so a change in machine load during the run hits both alike.
 """
 
 from __future__ import annotations
@@ -120,7 +123,7 @@ def bench_api_vs_ping() -> tuple[float, float, float]:
     return p, s, s / p
 
 
-def _time_inserts(n: int) -> float:
+def _insert_samples(n: int) -> list[float]:
     from webapp.services import documents
     from webapp.services.context import acting_as
 
@@ -130,23 +133,34 @@ def _time_inserts(n: int) -> float:
             t0 = time.perf_counter()
             documents.insert(documents.new_doc("ToDo", {"description": f"bench {i}"}))
             samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+    return samples
+
+
+def _interleaved_inserts(apps: list, rounds: int = 8, per_round: int = 50) -> list[float]:
+    """Median ToDo insert time per app, measured in alternating rounds (drift hits both alike)."""
+    for app in apps:
+        with app.app_context():
+            _insert_samples(50)  # loads and compiles the script map once
+    samples: list[list[float]] = [[] for _ in apps]
+    for _ in range(rounds):
+        for app, into in zip(apps, samples, strict=True):
+            with app.app_context():
+                into.extend(_insert_samples(per_round))
+    return [statistics.median(s) for s in samples]
 
 
 def bench_noop_scripts() -> tuple[float, float, float]:
-    instance = tempfile.mkdtemp(prefix="bench-noop-")
-    app = _make_app(instance)
+    dirs = [tempfile.mkdtemp(prefix="bench-noop-"), tempfile.mkdtemp(prefix="bench-noop-")]
     try:
-        with app.app_context():
-            _time_inserts(50)
-            base = _time_inserts(400)
+        base_app, scripts_app = (_make_app(d) for d in dirs)
+        with scripts_app.app_context():
             for i in range(10):
                 _insert_script(f"noop {i:02d}", script_type="DocType Event", reference_doctype="ToDo",
                                doctype_event="Before Save", script="pass")
-            _time_inserts(50)
-            with_scripts = _time_inserts(400)
+        base, with_scripts = _interleaved_inserts([base_app, scripts_app])
     finally:
-        shutil.rmtree(instance, ignore_errors=True)
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
     return base * 1e3, with_scripts * 1e3, with_scripts / base
 
 
@@ -168,20 +182,18 @@ def _bulk_scripts(n: int) -> None:
 
 
 def bench_dispatch() -> tuple[float, float, float]:
-    results = []
-    for n in (10, 10_000):
-        instance = tempfile.mkdtemp(prefix=f"bench-dispatch-{n}-")
-        app = _make_app(instance)
-        try:
+    dirs = [tempfile.mkdtemp(prefix="bench-dispatch-"), tempfile.mkdtemp(prefix="bench-dispatch-")]
+    try:
+        apps = [_make_app(d) for d in dirs]
+        for app, n in zip(apps, (10, 10_000), strict=True):
             with app.app_context():
                 _insert_script("the one", script_type="DocType Event", reference_doctype="ToDo",
                                doctype_event="Before Save", script="pass")
                 _bulk_scripts(n)
-                _time_inserts(50)  # loads and compiles the script map once
-                results.append(_time_inserts(400))
-        finally:
-            shutil.rmtree(instance, ignore_errors=True)
-    few, many = results
+        few, many = _interleaved_inserts(apps)
+    finally:
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
     return few * 1e3, many * 1e3, many / few
 
 

@@ -1,4 +1,5 @@
-"""The per-process map of enabled scripts, rebuilt when the script version in the database moves.
+"""The map of enabled scripts, per app (so per database) in each process, rebuilt when the script
+version in the database moves.
 
 The version in the database is the truth; reading it costs a query (and a transaction) per
 operation, so a cheap change signal says when it must be read again: a stamp in a file beside the
@@ -7,7 +8,7 @@ SQLite database (every process using that file is on this machine; one pread), o
 transaction ends; a reader reads the stamp before the version, so a reader that sees the new stamp
 reads the committed version. As a safety net (a process that died between commit and stamp, a
 restored backup) the version is re-read at least every `RECHECK_S` anyway. Without either signal
-the version is read once per request or transaction, as before.
+(a database server and no Redis) the version is read once per request or transaction.
 
 Compiled code is cached by the sandbox by source hash, so a rebuild recompiles only what changed.
 """
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context
+from flask import current_app, g, has_app_context, has_request_context
 
 from webapp.runtime.events import DOCTYPE_EVENT_MAP
 from webapp.sandbox import CompiledScript, ScriptCompileError, compile_script
@@ -77,7 +78,25 @@ def script_filename(name: str) -> str:
 
 
 _lock = threading.Lock()
-_map: ScriptMap | None = None
+
+
+@dataclass
+class _AppCache:
+    """Per app (so per database): its change signal and its current map."""
+
+    signal: Any
+    map: ScriptMap | None = None
+
+
+def _app_cache() -> _AppCache:
+    ext = current_app.extensions
+    state = ext.get("server_script_cache")
+    if state is None:
+        with _lock:
+            state = ext.get("server_script_cache")
+            if state is None:
+                state = ext["server_script_cache"] = _AppCache(_make_signal(current_app.config))
+    return state
 
 
 def read_version() -> int:
@@ -180,11 +199,8 @@ Signal = FileSignal | LocalSignal | RedisSignal
 
 
 def _signal() -> Signal | None:
-    """The change signal of the current app's database (built once per app)."""
-    ext = current_app.extensions
-    if "script_change_signal" not in ext:
-        ext["script_change_signal"] = _make_signal(current_app.config)
-    return ext["script_change_signal"]
+    """The change signal of the current app's database."""
+    return _app_cache().signal
 
 
 def _make_signal(config: Any) -> Signal | None:
@@ -268,26 +284,27 @@ def current() -> ScriptMap:
 
 
 def _checked() -> ScriptMap:
-    global _map
-    signal = _signal()
+    state = _app_cache()
+    signal = state.signal
     stamp = signal.read() if signal is not None else None  # before the version: see the docstring
     now = time.monotonic()
-    smap = _map
+    smap = state.map
     if smap is not None and stamp is not None and smap.stamp == stamp and now - smap.checked < RECHECK_S:
         return smap
     version = read_version()
     if smap is None or smap.version != version:
         with _lock:
-            smap = _map
+            smap = state.map
             if smap is None or smap.version != version:
                 smap = _load(version)
-                _map = smap
+                state.map = smap
     smap.stamp, smap.checked = stamp, now
     return smap
 
 
 def reset() -> None:
-    """Drop the process cache (tests, and after init-db)."""
-    global _map
-    with _lock:
-        _map = None
+    """Drop the current app's map (tests)."""
+    if has_app_context():
+        state = current_app.extensions.get("server_script_cache")
+        if state is not None:
+            state.map = None

@@ -112,3 +112,27 @@ def test_a_version_changed_behind_the_signal_is_seen_after_the_recheck_interval(
         db.session.commit()
     monkeypatch.setattr(cache, "RECHECK_S", 0)
     assert _insert_todo(app).description == "v2"
+
+
+def test_two_apps_on_two_databases_keep_their_own_scripts(app, make_script, tmp_path, monkeypatch):
+    from webapp import create_app
+    from webapp.cli import init_db
+
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite3'}"})
+    with other.app_context():
+        init_db()
+    make_script("describe", _set_description_script("first app"), reference_doctype="ToDo",
+                doctype_event="Before Save")
+    assert _insert_todo(app).description == "first app"
+    assert _insert_todo(other).description == "x"
+    loads = []
+    real_load = cache._load
+    monkeypatch.setattr(cache, "_load", lambda version: loads.append(version) or real_load(version))
+    for _ in range(2):  # each app keeps its own map: using one does not throw away the other's
+        assert _insert_todo(app).description == "first app"
+        assert _insert_todo(other).description == "x"
+    assert loads == []
+    with other.app_context():
+        from webapp.extensions import db
+
+        db.engine.dispose()
