@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from webapp.documents.naming import make_hash
+from webapp.extensions import db
 from webapp.services.context import after_end, transaction_memo
 
 log = logging.getLogger(__name__)
@@ -36,19 +37,19 @@ MAX_PENDING = 10_000
 
 
 class _Writer:
-    """Pending rows (engine, values) and the thread that writes them."""
+    """Pending rows (engine, the fields given to record()) and the thread that writes them."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.pending: deque[tuple[sa.Engine, dict[str, Any]]] = deque()
+        self.pending: deque[tuple[sa.Engine, tuple]] = deque()
         self.wake = threading.Event()
         # Held while rows taken off `pending` are being written: flush() waits for a batch in flight.
         self.write_lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.start_lock = threading.Lock()
 
-    def add(self, engine: sa.Engine, values: dict[str, Any]) -> None:
-        self.pending.append((engine, values))
+    def add(self, engine: sa.Engine, fields: tuple) -> None:
+        self.pending.append((engine, fields))
         if self.thread is None:
             self._start()
         if not self.wake.is_set():
@@ -72,7 +73,7 @@ class _Writer:
 
     def write_pending(self) -> None:
         with self.write_lock:
-            batch: list[tuple[sa.Engine, dict[str, Any]]] = []
+            batch: list[tuple[sa.Engine, tuple]] = []
             while self.pending:
                 batch.append(self.pending.popleft())
             if batch:
@@ -91,21 +92,26 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def record(*, server_script: str, script_type: str, trigger: str, user: str, started: dt.datetime,
+def record(*, server_script: str, script_type: str, trigger: str, user: str, started: dt.datetime | float,
            duration_ms: float, status: str, output: str, error: str) -> None:
-    """Queue the log row of one run (written in the background, in its own transaction)."""
-    from webapp.extensions import db
+    """Queue the log row of one run (written in the background, in its own transaction).
+    `started` is a datetime or a time.time() value; the row is built by the writer."""
+    writer = _writer
+    writer.add(db.engine, (server_script, script_type, trigger, user, started, duration_ms, status, output, error))
+    if len(writer.pending) > MAX_PENDING:
+        _write_backlog_when_done()
 
-    values = {
-        "server_script": server_script, "script_type": script_type, "trigger": trigger[:140],
-        "user": user, "started": started, "duration_ms": duration_ms, "status": status,
+
+def _row(fields: tuple) -> dict[str, Any]:
+    server_script, script_type, trigger, user, started, duration_ms, status, output, error = fields
+    if not isinstance(started, dt.datetime):
+        started = dt.datetime.fromtimestamp(started)
+    return {
+        "name": make_hash(), "server_script": server_script, "script_type": script_type, "trigger": trigger[:140],
+        "user": user, "started": started, "duration_ms": round(duration_ms, 3), "status": status,
         "output": output[:MAX_TEXT], "error": error[:MAX_TEXT], "creation": started, "modified": started,
         "owner": user, "modified_by": user, "docstatus": 0, "idx": 0,
     }
-    writer = _writer
-    writer.add(db.engine, values)
-    if len(writer.pending) > MAX_PENDING:
-        _write_backlog_when_done()
 
 
 def _write_backlog_when_done() -> None:
@@ -138,8 +144,6 @@ def flush_for_read() -> None:
 
 
 def _holds_sqlite_write() -> bool:
-    from webapp.extensions import db
-
     session = db.session()
     if not session.in_transaction() or db.engine.dialect.name != "sqlite":
         return False
@@ -166,16 +170,18 @@ def _insert(engine: sa.Engine, rows: list[dict[str, Any]]) -> None:
         conn.execute(sa.insert(_log_table()), rows)
 
 
-def _write(batch: list[tuple[sa.Engine, dict[str, Any]]]) -> None:
+def _write(batch: list[tuple[sa.Engine, tuple]]) -> None:
     """One transaction per engine; when it fails, each row on its own, so one bad row (or a brief
     outage) loses no other row. A row that cannot be written is logged and dropped."""
     by_engine: dict[sa.Engine, list[dict[str, Any]]] = {}
-    for engine, values in batch:
+    for engine, fields in batch:
+        try:
+            values = _row(fields)
+        except Exception:  # noqa: BLE001 - a malformed row is dropped, never the batch
+            log.exception("malformed Server Script Log row %r", fields[:3])
+            continue
         by_engine.setdefault(engine, []).append(values)
     for engine, rows in by_engine.items():
-        for values in rows:
-            values.setdefault("name", make_hash())
-            values["duration_ms"] = round(values.get("duration_ms") or 0.0, 3)
         try:
             _insert(engine, rows)
             continue

@@ -6,7 +6,6 @@ an error that names the script and the line. Runs join the operation's transacti
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from typing import Any
 
@@ -101,21 +100,25 @@ def _as_error(info: cache.ScriptInfo, result) -> BaseException:
 
 
 def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | None = None,
-        request_info: ReadOnlyNamespace | None = None, extra: dict[str, Any] | None = None):
+        request_info: ReadOnlyNamespace | None = None, extra: dict[str, Any] | None = None,
+        budget: Limits | None = None):
     if info.compiled is None:
         raise errors.ScriptError(f"Server Script {info.name!r} does not compile: {info.compile_error}")
     namespace = build_namespace(ctx, doc, request_info, extra)
-    started = dt.datetime.now()
+    started = time.time()
     t0 = time.perf_counter()
     token = run_context.enter(ctx)
     try:
-        result = execute(info.compiled, namespace, limits())
+        result = execute(info.compiled, namespace, budget or limits())
     finally:
         run_context.leave(token)
-    output = "\n".join(part for part in (result.output.rstrip("\n"), "\n".join(ctx.logs)) if part)
+    duration_ms = (time.perf_counter() - t0) * 1000
+    output = result.output.rstrip("\n")
+    if ctx.logs:
+        output = "\n".join([output, *ctx.logs] if output else ctx.logs)
     logs.record(server_script=info.name, script_type=info.script_type, trigger=trigger, user=ctx.user,
-                started=started, duration_ms=(time.perf_counter() - t0) * 1000, status=result.status,
-                output=output, error=_error_text(result))
+                started=started, duration_ms=duration_ms, status=result.status, output=output,
+                error=_error_text(result))
     if result.error is not None:
         raise _as_error(info, result)
     return result
@@ -132,13 +135,15 @@ def on_document_event(doc: Document, event: str) -> None:
     scripts = cache.current().events.get((doc.doctype, event))
     if not scripts:
         return
-    require_enabled()
+    is_enabled, budget = settings()
+    if not is_enabled:
+        raise errors.ServerScriptDisabledError(ENABLE_HINT)
     user = acting_user()
+    in_request = has_request_context()
     for info in scripts:
         ctx = RunContext(script=info.name, kind="DocType Event", user=user, form_dict=_dict())
         run(info, ctx, trigger=f"{info.doctype_event} {doc.doctype} {doc.get('name') or '(new)'}", doc=doc,
-            request_info=request_info())
-
+            request_info=RequestNamespace("frappe.request") if in_request else None, budget=budget)
 
 
 # -- API scripts ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ backlog is bounded, and pending rows are written when the process exits."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -98,18 +99,22 @@ def test_a_failed_batch_is_retried_row_by_row(app, make_script, monkeypatch, no_
     assert len(_stored_rows(app, server_script="stamp")) == 3
 
 
-def test_a_row_the_database_refuses_loses_no_other_row(app, make_script, no_writer_thread):
+def test_a_row_the_database_refuses_loses_no_other_row(app, make_script, no_writer_thread, monkeypatch):
+    errors: list[str] = []
+    monkeypatch.setattr(script_logs.log, "exception", lambda msg, *args: errors.append(msg % args))
     make_script("stamp", "pass", reference_doctype="ToDo", doctype_event="Before Save")
     _insert_todo(app, "before")
     with app.app_context():
         from webapp.extensions import db
 
-        script_logs._writer.add(db.engine, {"server_script": "bad", "trigger": "t", "started": object()})
+        # A value the database cannot store, as a row's datetime.
+        script_logs._writer.add(db.engine, ("bad", "API", "t", "u", dt.datetime.now(), 1.0, object(), "", ""))
     _insert_todo(app, "after")
     script_logs.flush()
     assert len(_stored_rows(app, server_script="stamp")) == 2
     assert _stored_rows(app, server_script="bad") == []
     assert not script_logs._writer.pending
+    assert errors == ["could not write the Server Script Log row of bad (t)"]
 
 
 def _wait_until_written(app, server_script: str, count: int) -> list[dict]:
