@@ -88,13 +88,14 @@ def _static() -> dict[str, Any]:
     }
     for name in http_api.NAMES:
         base[name] = getattr(http_api, name)
-    return {"base": base, "db_event": db_event, "db_api": db_api_kind, "json": _json_namespace()}
+    # The names every run gets beside `frappe` (read-only objects and functions: shared by reference).
+    globals_ = {"json": _json_namespace(), "_dict": _dict, "run_script": calls.run_script, "log": calls.log,
+                "as_json": as_json}
+    return {"base": base, "db_event": db_event, "db_api": db_api_kind, "globals": globals_}
 
 
 def build_namespace(ctx: RunContext, doc: Document | None = None, request_info: ReadOnlyNamespace | None = None,
                     extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    from webapp.script_api import calls
-
     static = _static()
     frappe = ReadOnlyNamespace(
         "frappe",
@@ -107,15 +108,7 @@ def build_namespace(ctx: RunContext, doc: Document | None = None, request_info: 
         user=ctx.user,
         request=request_info,
     )
-    ns: dict[str, Any] = {
-        "frappe": frappe,
-        "json": static["json"],
-        "_dict": _dict,
-        "args": ctx.form_dict,
-        "run_script": calls.run_script,
-        "log": calls.log,
-        "as_json": as_json,
-    }
+    ns: dict[str, Any] = {"frappe": frappe, "args": ctx.form_dict, **static["globals"]}
     if doc is not None:
         ns["doc"] = doc
     if extra:
