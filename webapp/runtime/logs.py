@@ -1,16 +1,19 @@
 """The execution log: a `Server Script Log` row for every run.
 
-Rows are written by a background thread of this process, in batches, each batch in its own
-transaction on its own connection: a row is kept even when the operation that ran the script rolls
-back, and the request never waits for a log insert and commit (the most expensive part of a
-short script run). A batch waits up to `LINGER_S` for more rows, so a busy worker commits once for
-many runs.
+A run queues its row; rows are written in batches, each batch in its own transaction on its own
+connection, so a row is kept even when the operation that ran the script rolls back, and an
+operation does not pay for a log insert and commit of its own (the most expensive part of a short
+script run). The batch is written by whichever operation ends once the oldest queued row is
+`LINGER_S` old, after its transaction (never while it holds a write lock), so a busy worker
+commits once for many runs and a run's row waits at most about `LINGER_S` plus one operation. A
+background thread writes what an idle process leaves queued. (It only steps in when nothing else
+runs: a thread writing batches beside busy request threads trades the GIL with them on every
+syscall, which costs them more than the writing.)
 
 Readers in this process call `flush()` first (the documents store does it before any read of the
-Server Script Log doctype), so a run is in the log as soon as its operation has returned. Readers
-in other processes see it within `LINGER_S`. Pending rows are also written at process exit, and
-the queue is bounded: past `MAX_PENDING` rows, an operation writes the backlog itself when its
-transaction has ended (never while it holds a write lock of its own).
+Server Script Log doctype), so a run is in the log as soon as its operation has returned. Pending
+rows are also written at process exit, and the queue is bounded: past `MAX_PENDING` rows the
+operation that ends waits for the backlog to be written.
 """
 
 from __future__ import annotations
@@ -38,23 +41,25 @@ MAX_PENDING = 10_000
 
 
 class _Writer:
-    """Pending rows (engine, the fields given to record()) and the thread that writes them."""
+    """Pending rows (engine, the fields given to record()) and the idle-time writer thread."""
 
     def __init__(self) -> None:
-        self.pid = os.getpid()
         self.pending: deque[tuple[sa.Engine, tuple]] = deque()
-        self.wake = threading.Event()
+        self.first_at = 0.0  # time.monotonic() when the oldest pending row was queued
         # Held while rows taken off `pending` are being written: flush() waits for a batch in flight.
         self.write_lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.start_lock = threading.Lock()
 
-    def add(self, engine: sa.Engine, fields: tuple) -> None:
+    def add(self, engine: sa.Engine, fields: tuple) -> bool:
+        """Queue a row; True when the queue is due to be written."""
+        now = time.monotonic()
+        if not self.pending:
+            self.first_at = now
         self.pending.append((engine, fields))
         if self.thread is None:
             self._start()
-        if not self.wake.is_set():
-            self.wake.set()
+        return now - self.first_at >= LINGER_S or len(self.pending) >= MAX_PENDING
 
     def _start(self) -> None:
         with self.start_lock:
@@ -64,21 +69,26 @@ class _Writer:
 
     def _run(self) -> None:
         while True:
-            self.wake.wait()
-            self.wake.clear()
-            time.sleep(LINGER_S)  # let the rows of the runs that follow join this batch
-            try:
-                self.write_pending()
-            except Exception:  # noqa: BLE001 - the writer must outlive any error
-                log.exception("Server Script Log writer failed")
+            time.sleep(LINGER_S)
+            # Rows this old were left by a process gone quiet: operations write the rest themselves.
+            if self.pending and time.monotonic() - self.first_at >= 2 * LINGER_S:
+                try:
+                    self.write_pending()
+                except Exception:  # noqa: BLE001 - the writer must outlive any error
+                    log.exception("Server Script Log writer failed")
 
-    def write_pending(self) -> None:
-        with self.write_lock:
+    def write_pending(self, wait: bool = True) -> None:
+        """Write every pending row; with wait=False, leave them to a write already in progress."""
+        if not self.write_lock.acquire(blocking=wait):
+            return
+        try:
             batch: list[tuple[sa.Engine, tuple]] = []
             while self.pending:
                 batch.append(self.pending.popleft())
             if batch:
                 _write(batch)
+        finally:
+            self.write_lock.release()
 
 
 _writer = _Writer()
@@ -95,12 +105,11 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 def record(*, server_script: str, script_type: str, trigger: str, user: str, started: dt.datetime | float,
            duration_ms: float, status: str, output: str, error: str) -> None:
-    """Queue the log row of one run (written in the background, in its own transaction).
-    `started` is a datetime or a time.time() value; the row is built by the writer."""
-    writer = _writer
-    writer.add(db.engine, (server_script, script_type, trigger, user, started, duration_ms, status, output, error))
-    if len(writer.pending) > MAX_PENDING:
-        _write_backlog_when_done()
+    """Queue the log row of one run. `started` is a datetime or a time.time() value; the row itself
+    is built when the batch is written."""
+    fields = (server_script, script_type, trigger, user, started, duration_ms, status, output, error)
+    if _writer.add(db.engine, fields):
+        _write_when_done()
 
 
 def _row(fields: tuple, name: str) -> dict[str, Any]:
@@ -115,18 +124,24 @@ def _row(fields: tuple, name: str) -> dict[str, Any]:
     }
 
 
-def _write_backlog_when_done() -> None:
-    """Back-pressure: the operation writes the backlog itself once its transaction is over."""
+def _write_when_done() -> None:
+    """The queue is due: this operation writes it once its transaction is over."""
     memo = transaction_memo()
     if memo is not None:
-        if memo.get("log_backlog"):
+        if memo.get("log_write_due"):
             return
-        memo["log_backlog"] = True
-    after_end(flush)
+        memo["log_write_due"] = True
+    after_end(_write_due)
+
+
+def _write_due() -> None:
+    writer = _writer
+    # Another thread writing the queue right now takes these rows too; over the bound, wait for it.
+    writer.write_pending(wait=len(writer.pending) >= MAX_PENDING)
 
 
 def flush() -> None:
-    """Write every pending row now (and wait for a batch the writer thread has in flight).
+    """Write every pending row now (and wait for a batch another thread has in flight).
 
     Call it outside a transaction that has written (on SQLite that transaction holds the write lock
     the log insert needs): `flush_for_read()` checks that for readers.
@@ -168,26 +183,39 @@ def _log_table() -> sa.Table:
 
 class _Statement:
     """The log INSERT compiled once per database dialect, in the driver's own paramstyle: a batch goes
-    straight to the driver's executemany (SQLAlchemy's per-row parameter handling cost more than
-    the insert itself)."""
+    straight to the driver (SQLAlchemy's per-row parameter handling cost more than the insert).
+
+    With a positional paramstyle (SQLite's "?") a chunk of rows is ONE multi-row INSERT: the driver's
+    executemany releases and retakes the GIL for every row, and each time the request thread is
+    waiting for it, so a batch written row by row slows every request running meanwhile."""
+
+    CHUNK = 50  # rows per multi-row INSERT: 16 columns x 50 stays under SQLite's 999-variable floor
 
     def __init__(self, dialect: sa.Dialect) -> None:
         t = _log_table()
         columns = [c.name for c in t.columns]
         compiled = sa.insert(t).compile(dialect=dialect, column_keys=columns)
         self.sql = compiled.string
-        # Positional paramstyles (SQLite's "?") take tuples in the statement's order; named ones dicts.
         self.pick = operator.itemgetter(*compiled.positiontup) if compiled.positional else None
+        if self.pick is not None:
+            head, sep, group = self.sql.partition(" VALUES ")
+            self.head, self.group = head + sep, group
         processors = {c: t.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns}
         self.processors = [(c, p) for c, p in processors.items() if p is not None]
 
-    def params(self, rows: list[dict[str, Any]]) -> list:
-        out = []
-        for row in rows:
-            if self.processors:
-                row = {**row, **{c: process(row[c]) for c, process in self.processors}}
-            out.append(self.pick(row) if self.pick is not None else row)
-        return out
+    def _processed(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, **{c: process(row[c]) for c, process in self.processors}} if self.processors else row
+
+    def run(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+        if self.pick is None:  # named paramstyle: the driver's executemany
+            conn.exec_driver_sql(self.sql, [self._processed(row) for row in rows])
+            return
+        for start in range(0, len(rows), self.CHUNK):
+            chunk = rows[start:start + self.CHUNK]
+            params: list[Any] = []
+            for row in chunk:
+                params.extend(self.pick(self._processed(row)))
+            conn.exec_driver_sql(self.head + ", ".join([self.group] * len(chunk)), tuple(params))
 
 
 _statements: dict[str, _Statement] = {}
@@ -198,7 +226,7 @@ def _insert(engine: sa.Engine, rows: list[dict[str, Any]]) -> None:
     if statement is None:
         statement = _statements[engine.dialect.name] = _Statement(engine.dialect)
     with engine.begin() as conn:
-        conn.exec_driver_sql(statement.sql, statement.params(rows))
+        statement.run(conn, rows)
 
 
 def _write(batch: list[tuple[sa.Engine, tuple]]) -> None:

@@ -1,5 +1,6 @@
-"""The execution log's background writer: rows reach the table after a flush, a read in this process
-flushes first, rows outlive a rolled-back operation, a database error loses no other row, the
+"""The execution log's batch writer: rows reach the table after a flush, a read in this process
+flushes first, rows outlive a rolled-back operation, a database error loses no other row, a due
+queue is written by the operation that ends, an idle process's rows by the writer thread, the
 backlog is bounded, and pending rows are written when the process exits."""
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 
 @pytest.fixture
 def no_writer_thread(monkeypatch):
-    """A fresh writer whose thread never starts: rows are written only by a flush."""
+    """A fresh writer whose thread never starts and whose queue is never due: rows are written only
+    by a flush."""
     monkeypatch.setattr(script_logs, "_writer", script_logs._Writer())
     monkeypatch.setattr(script_logs._Writer, "_start", lambda self: None)
+    monkeypatch.setattr(script_logs, "LINGER_S", 3600)
 
 
 def _stored_rows(app, **filters) -> list[dict]:
@@ -147,6 +150,16 @@ def test_the_writer_thread_survives_an_error(app, make_script, monkeypatch):
     # The failed batch is lost; the next one is written by the thread itself (no flush here).
     assert len(_wait_until_written(app, "stamp", 1)) == 1
     assert script_logs._writer.thread is not None and script_logs._writer.thread.is_alive()
+
+
+def test_a_due_queue_is_written_by_the_operation_that_ends(app, make_script, monkeypatch, no_writer_thread):
+    make_script("stamp", "pass", reference_doctype="ToDo", doctype_event="Before Save")
+    _insert_todo(app, "queued")
+    assert len(script_logs._writer.pending) == 1  # not due yet: waits for more rows
+    monkeypatch.setattr(script_logs, "LINGER_S", 0)
+    _insert_todo(app, "due")
+    assert not script_logs._writer.pending
+    assert len(_stored_rows(app, server_script="stamp")) == 2
 
 
 def test_the_backlog_is_bounded(app, make_script, monkeypatch, no_writer_thread):
