@@ -10,13 +10,14 @@
 3. Dispatch with 10,000 scripts on other doctypes and methods vs with 10: inserting a ToDo that
    has one Before Save script. Target ratio <= 1.1.
 
-2 and 3 use two sites (two instance folders, two apps) in one process and time inserts in
-alternating rounds, median per site, so a change in machine load during the run hits both alike.
+2 and 3 run each of their two sites in a process of its own and time inserts in alternating
+rounds, median per site, so a change in machine load during the run hits both alike.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import platform
 import shutil
@@ -136,34 +137,6 @@ def _insert_samples(n: int) -> list[float]:
     return samples
 
 
-def _interleaved_inserts(apps: list, rounds: int = 8, per_round: int = 50) -> list[float]:
-    """Median ToDo insert time per app, measured in alternating rounds (drift hits both alike)."""
-    for app in apps:
-        with app.app_context():
-            _insert_samples(50)  # loads and compiles the script map once
-    samples: list[list[float]] = [[] for _ in apps]
-    for _ in range(rounds):
-        for app, into in zip(apps, samples, strict=True):
-            with app.app_context():
-                into.extend(_insert_samples(per_round))
-    return [statistics.median(s) for s in samples]
-
-
-def bench_noop_scripts() -> tuple[float, float, float]:
-    dirs = [tempfile.mkdtemp(prefix="bench-noop-"), tempfile.mkdtemp(prefix="bench-noop-")]
-    try:
-        base_app, scripts_app = (_make_app(d) for d in dirs)
-        with scripts_app.app_context():
-            for i in range(10):
-                _insert_script(f"noop {i:02d}", script_type="DocType Event", reference_doctype="ToDo",
-                               doctype_event="Before Save", script="pass")
-        base, with_scripts = _interleaved_inserts([base_app, scripts_app])
-    finally:
-        for d in dirs:
-            shutil.rmtree(d, ignore_errors=True)
-    return base * 1e3, with_scripts * 1e3, with_scripts / base
-
-
 def _bulk_scripts(n: int) -> None:
     """n scripts on other doctypes (Note, Task) and API methods, inserted in one transaction."""
     from webapp.services import documents
@@ -181,19 +154,85 @@ def _bulk_scripts(n: int) -> None:
                                                                 **fields}))
 
 
-def bench_dispatch() -> tuple[float, float, float]:
-    dirs = [tempfile.mkdtemp(prefix="bench-dispatch-"), tempfile.mkdtemp(prefix="bench-dispatch-")]
+def _noop_scripts(n: int) -> None:
+    for i in range(n):
+        _insert_script(f"noop {i:02d}", script_type="DocType Event", reference_doctype="ToDo",
+                       doctype_event="Before Save", script="pass")
+
+
+def _the_one_and_others(n: int) -> None:
+    _insert_script("the one", script_type="DocType Event", reference_doctype="ToDo", doctype_event="Before Save",
+                   script="pass")
+    _bulk_scripts(n)
+
+
+SITES = {
+    "no scripts": lambda: None,
+    "10 no-op scripts": lambda: _noop_scripts(10),
+    "1 + 10 others": lambda: _the_one_and_others(10),
+    "1 + 10,000 others": lambda: _the_one_and_others(10_000),
+}
+PROTOCOL = "bench-site:"
+
+
+def _site_process(site: str) -> None:
+    """The child side: one site in its own process, timing `n` inserts for each `n` read on stdin."""
+    instance = tempfile.mkdtemp(prefix="bench-site-")
     try:
-        apps = [_make_app(d) for d in dirs]
-        for app, n in zip(apps, (10, 10_000), strict=True):
-            with app.app_context():
-                _insert_script("the one", script_type="DocType Event", reference_doctype="ToDo",
-                               doctype_event="Before Save", script="pass")
-                _bulk_scripts(n)
-        few, many = _interleaved_inserts(apps)
+        app = _make_app(instance)
+        with app.app_context():
+            SITES[site]()
+            _insert_samples(50)  # loads and compiles the script map once
+            print(PROTOCOL, "ready", flush=True)
+            for line in sys.stdin:
+                n = int(line)
+                if n <= 0:
+                    break
+                print(PROTOCOL, json.dumps(_insert_samples(n)), flush=True)
     finally:
-        for d in dirs:
-            shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+def _reply(proc: subprocess.Popen) -> str:
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"bench site process ended early (exit code {proc.wait()})")
+        if line.startswith(PROTOCOL):
+            return line[len(PROTOCOL):].strip()
+
+
+def _interleaved_inserts(sites: list[str], rounds: int = 8, per_round: int = 50) -> list[float]:
+    """Median ToDo insert time per site. Each site runs in a process of its own (what one site
+    loads, e.g. 10,000 scripts, weighs on its own process only) and the sites are timed in
+    alternating rounds, so a change in machine load during the run hits them alike."""
+    procs = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--site", site], cwd=ROOT,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for site in sites]
+    try:
+        for proc in procs:
+            _reply(proc)
+        samples: list[list[float]] = [[] for _ in procs]
+        for _ in range(rounds):
+            for proc, into in zip(procs, samples, strict=True):
+                proc.stdin.write(f"{per_round}\n")
+                proc.stdin.flush()
+                into.extend(json.loads(_reply(proc)))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.stdin.write("0\n")
+                proc.stdin.close()
+            proc.wait(60)
+    return [statistics.median(s) for s in samples]
+
+
+def bench_noop_scripts() -> tuple[float, float, float]:
+    base, with_scripts = _interleaved_inserts(["no scripts", "10 no-op scripts"])
+    return base * 1e3, with_scripts * 1e3, with_scripts / base
+
+
+def bench_dispatch() -> tuple[float, float, float]:
+    few, many = _interleaved_inserts(["1 + 10 others", "1 + 10,000 others"])
     return few * 1e3, many * 1e3, many / few
 
 
@@ -211,4 +250,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--site"]:
+        _site_process(sys.argv[2])
+    else:
+        main()
