@@ -10,8 +10,9 @@
 3. Dispatch with 10,000 scripts on other doctypes and methods vs with 10: inserting a ToDo that
    has one Before Save script. Target ratio <= 1.1.
 
-2 and 3 run each of their two sites in a process of its own and time inserts in alternating
-rounds, median per site, so a change in machine load during the run hits both alike.
+2 and 3 run each of their two sites in a process of its own (three fresh processes per site, one
+after the other) and time inserts in alternating rounds, median per site, so a change in machine
+load during the run hits both alike.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _make_app(instance: str):
+def _make_app(instance: str, new: bool = True):
     os.environ["WEBAPP_INSTANCE_PATH"] = instance
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("REDIS_URL", None)
@@ -47,9 +48,10 @@ def _make_app(instance: str):
     from webapp.cli import init_db
 
     app = create_app()
-    with app.app_context():
-        init_db()
-    app.extensions["site_config"].set("server_script_enabled", True)
+    if new:
+        with app.app_context():
+            init_db()
+        app.extensions["site_config"].set("server_script_enabled", True)
     return app
 
 
@@ -175,22 +177,19 @@ SITES = {
 PROTOCOL = "bench-site:"
 
 
-def _site_process(site: str) -> None:
+def _site_process(site: str, instance: str, setup: bool) -> None:
     """The child side: one site in its own process, timing `n` inserts for each `n` read on stdin."""
-    instance = tempfile.mkdtemp(prefix="bench-site-")
-    try:
-        app = _make_app(instance)
-        with app.app_context():
+    app = _make_app(instance, new=setup)
+    with app.app_context():
+        if setup:
             SITES[site]()
-            _insert_samples(50)  # loads and compiles the script map once
-            print(PROTOCOL, "ready", flush=True)
-            for line in sys.stdin:
-                n = int(line)
-                if n <= 0:
-                    break
-                print(PROTOCOL, json.dumps(_insert_samples(n)), flush=True)
-    finally:
-        shutil.rmtree(instance, ignore_errors=True)
+        _insert_samples(50)  # loads and compiles the script map once
+        print(PROTOCOL, "ready", flush=True)
+        for line in sys.stdin:
+            n = int(line)
+            if n <= 0:
+                break
+            print(PROTOCOL, json.dumps(_insert_samples(n)), flush=True)
 
 
 def _reply(proc: subprocess.Popen) -> str:
@@ -202,27 +201,37 @@ def _reply(proc: subprocess.Popen) -> str:
             return line[len(PROTOCOL):].strip()
 
 
-def _interleaved_inserts(sites: list[str], rounds: int = 8, per_round: int = 50) -> list[float]:
+def _interleaved_inserts(sites: list[str], sessions: int = 3, rounds: int = 6, per_round: int = 40) -> list[float]:
     """Median ToDo insert time per site. Each site runs in a process of its own (what one site
-    loads, e.g. 10,000 scripts, weighs on its own process only) and the sites are timed in
-    alternating rounds, so a change in machine load during the run hits them alike."""
-    procs = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--site", site], cwd=ROOT,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for site in sites]
+    loads, e.g. 10,000 scripts, weighs on its own process only); the sites are timed in alternating
+    rounds, so a change in machine load hits them alike; and each site is timed in `sessions` fresh
+    processes, so one process that happens to run slow (where it landed, its memory layout) does
+    not decide the figure."""
+    dirs = [tempfile.mkdtemp(prefix="bench-site-") for _ in sites]
+    samples: list[list[float]] = [[] for _ in sites]
     try:
-        for proc in procs:
-            _reply(proc)
-        samples: list[list[float]] = [[] for _ in procs]
-        for _ in range(rounds):
-            for proc, into in zip(procs, samples, strict=True):
-                proc.stdin.write(f"{per_round}\n")
-                proc.stdin.flush()
-                into.extend(json.loads(_reply(proc)))
+        for session in range(sessions):
+            procs = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--site", site, instance,
+                                       "setup" if session == 0 else "reuse"], cwd=ROOT, stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+                     for site, instance in zip(sites, dirs, strict=True)]
+            try:
+                for proc in procs:
+                    _reply(proc)
+                for _ in range(rounds):
+                    for proc, into in zip(procs, samples, strict=True):
+                        proc.stdin.write(f"{per_round}\n")
+                        proc.stdin.flush()
+                        into.extend(json.loads(_reply(proc)))
+            finally:
+                for proc in procs:
+                    if proc.poll() is None:
+                        proc.stdin.write("0\n")
+                        proc.stdin.close()
+                    proc.wait(60)
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.stdin.write("0\n")
-                proc.stdin.close()
-            proc.wait(60)
+        for instance in dirs:
+            shutil.rmtree(instance, ignore_errors=True)
     return [statistics.median(s) for s in samples]
 
 
@@ -251,6 +260,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--site"]:
-        _site_process(sys.argv[2])
+        _site_process(sys.argv[2], sys.argv[3], sys.argv[4] == "setup")
     else:
         main()
