@@ -87,6 +87,15 @@ class _AppCache:
     signal: Any
     map: ScriptMap | None = None
 
+    def changed(self) -> None:
+        """Scripts changed (and that transaction is over): this process re-reads the version at its
+        next check even if the stamp cannot be moved; the stamp tells the other processes."""
+        smap = self.map
+        if smap is not None:
+            smap.checked = float("-inf")
+        if self.signal is not None:
+            self.signal.changed()
+
 
 def _app_cache() -> _AppCache:
     ext = current_app.extensions
@@ -125,16 +134,15 @@ def bump_version() -> None:
     if has_request_context():
         g.pop("_script_map", None)
     memo = transaction_memo()
-    signal = _signal()
+    state = _app_cache()
     if memo is not None:
         memo.pop("script_map", None)
         # The rest of this transaction sees its own (uncommitted) scripts; nobody else does.
         if not memo.get("scripts_changed"):
             memo["scripts_changed"] = True
-            if signal is not None:
-                after_end(signal.changed)
-    elif signal is not None:
-        signal.changed()
+            after_end(state.changed)
+    else:
+        state.changed()
 
 
 # -- the change signal ----------------------------------------------------------------------------
@@ -152,11 +160,18 @@ class FileSignal:
     def read(self) -> Any:
         if self.fd is None:
             return None
-        return (self.key, os.pread(self.fd, 16, 0))
+        try:
+            return (self.key, os.pread(self.fd, 16, 0))
+        except OSError:  # no stamp: the caller reads the database version
+            return None
 
     def changed(self) -> None:
-        if self.fd is not None:
+        if self.fd is None:
+            return
+        try:
             os.pwrite(self.fd, secrets.token_bytes(16), 0)
+        except OSError:  # readers fall back to the re-check interval
+            log.warning("could not move the Server Script change stamp in %s", self.key, exc_info=True)
 
 
 class LocalSignal:

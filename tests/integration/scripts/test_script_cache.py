@@ -136,3 +136,35 @@ def test_two_apps_on_two_databases_keep_their_own_scripts(app, make_script, tmp_
         from webapp.extensions import db
 
         db.engine.dispose()
+
+
+def test_a_change_is_seen_at_once_here_even_when_the_stamp_cannot_move(app, client, make_script, admin_headers,
+                                                                      monkeypatch):
+    class StuckStamp:  # a signal whose stamp never moves (a full disk, Redis down)
+        def read(self):
+            return ("stuck", b"")
+
+        def changed(self):
+            pass
+
+    monkeypatch.setattr(cache, "RECHECK_S", 3600)
+    make_script("describe", _set_description_script("v1"), reference_doctype="ToDo", doctype_event="Before Save")
+    with app.app_context():
+        monkeypatch.setattr(cache._app_cache(), "signal", StuckStamp())
+    assert _insert_todo(app).description == "v1"
+    r = client.put("/api/resource/Server Script/describe", json={"script": _set_description_script("v2")},
+                   headers=admin_headers)
+    assert r.status_code == 200, r.get_json()
+    assert _insert_todo(app).description == "v2"
+
+
+def test_a_stamp_that_cannot_be_written_fails_nothing(tmp_path, monkeypatch):
+    signal = cache.FileSignal(str(tmp_path / "db.sqlite3.script-version"))
+
+    def full_disk(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache.os, "pwrite", full_disk)
+    signal.changed()  # logged, not raised: the script change has committed already
+    monkeypatch.setattr(cache.os, "pread", full_disk)
+    assert signal.read() is None  # the caller reads the database version instead
