@@ -30,14 +30,28 @@ TRUNCATED_MARKER = "\n[output truncated]"
 
 @dataclass
 class RunResult:
-    """What a run did. ``error`` is the original exception object (re-raise it to keep its type)."""
+    """What a run did. ``error`` is the original exception object (re-raise it to keep its type).
+
+    ``namespace`` is the script's globals without the names the sandbox injected; it is built on
+    first read (most callers never look at it, and filtering costs as much as a trivial run).
+    """
 
     status: str  # "Success" | "Error" | "Timeout" | "Memory"
     output: str = ""
     error: BaseException | None = None
     lineno: int | None = None
     duration_ms: float = 0.0
-    namespace: dict[str, Any] = field(default_factory=dict)
+    run_globals: dict[str, Any] = field(default_factory=dict, repr=False)
+    default_log: Any = field(default=None, repr=False)
+    _namespace: dict[str, Any] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def namespace(self) -> dict[str, Any]:
+        if self._namespace is None:
+            log = self.default_log
+            self._namespace = {k: v for k, v in self.run_globals.items()
+                               if k not in _INJECTED_SET and not (k == "log" and log is not None and v == log)}
+        return self._namespace
 
 
 class _Output:
@@ -137,7 +151,7 @@ _GUARD_GLOBALS: dict[str, Any] = {
     "_float_": float,
 }
 _PER_RUN_NAMES = ("_print_", "_check_", "_print", "_killed_")
-_INJECTED = tuple(_GUARD_GLOBALS) + _PER_RUN_NAMES
+_INJECTED_SET = frozenset(_GUARD_GLOBALS) | frozenset(_PER_RUN_NAMES)
 
 
 def safe_builtins() -> dict[str, Any]:
@@ -214,11 +228,7 @@ def _finish(compiled: CompiledScript, state: RunState, g: dict[str, Any], out: _
         error = state.kill_error()
     if state.run_globals and state.run_globals[-1] is g:
         state.run_globals.pop()
-    for name in _INJECTED:
-        g.pop(name, None)
-    if g.get("log") == out.log:
-        del g["log"]
-    return RunResult(status, out.text(), error, lineno, (time.perf_counter() - started) * 1000.0, g)
+    return RunResult(status, out.text(), error, lineno, (time.perf_counter() - started) * 1000.0, g, out.log)
 
 
 def _run_outermost(compiled: CompiledScript, namespace: dict[str, Any],

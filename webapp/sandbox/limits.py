@@ -28,6 +28,12 @@ RESEND_S = 0.01
 # A kill is delivered at once when the thread is in script, sandbox or stdlib code; when it is deep
 # in other Python code (a caller's DB layer) we wait this long for it to come back first.
 UNSAFE_GRACE_S = 0.5
+# After the last run ends the thread keeps ticking this long, so back-to-back runs (ten scripts on
+# one event, an API method under load) neither wake it (a GIL hand-off at the caller's next system
+# call) nor read /proc themselves: a run's memory baseline is the last tick's reading when it is
+# at most RSS_FRESH_S old.
+WARM_S = 0.5
+RSS_FRESH_S = 0.02
 # Frames the sandbox itself needs above the script's own recursion budget (guards, stand-ins).
 RECURSION_MARGIN = 50
 
@@ -96,7 +102,7 @@ class RunState:
         self.limits = limits
         self.deadline = time.monotonic() + limits.timeout_s
         self.max_alloc = limits.memory_mb * 1024 * 1024
-        self.mem_limit = read_rss() + self.max_alloc
+        self.mem_limit = WATCHDOG.recent_rss() + self.max_alloc
         self.killed: str | None = None
         self.killed_at = 0.0
         self.last_sent = 0.0
@@ -177,12 +183,15 @@ class Watchdog:
         # Recursion limits: what the process had before any run, and what each running thread needs.
         self._base_rec_limit: int | None = None
         self._rec_limits: dict[int, int] = {}
+        self._rss = 0
+        self._rss_at = float("-inf")
+        self._last_active = float("-inf")
 
     # -- registration (called from script threads) ----------------------------------------------
     def register(self, state: RunState) -> None:
         with self.lock:
             self.active[state.tid] = state
-            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+            if self._thread is None or self._pid != os.getpid() or (self._idle and not self._thread.is_alive()):
                 self._start()
         if self._idle:
             self._wake.set()
@@ -190,6 +199,7 @@ class Watchdog:
     def unregister(self, state: RunState) -> None:
         """Stop watching; afterwards no kill can arrive in this thread. Safe to call twice."""
         with self.lock:
+            self._last_active = time.monotonic()
             if self.active.get(state.tid) is state:
                 del self.active[state.tid]
             if state.killed is not None:
@@ -231,13 +241,16 @@ class Watchdog:
     # -- the watchdog thread --------------------------------------------------------------------
     def _loop(self) -> None:
         while True:
-            self._idle = True
-            self._wake.clear()
             with self.lock:
                 empty = not self.active
-            if empty:
-                self._wake.wait()
-                continue
+            if empty and time.monotonic() - self._last_active > WARM_S:
+                self._idle = True
+                self._wake.clear()
+                with self.lock:  # a run registered since the check above sees _idle and wakes us
+                    empty = not self.active
+                if empty:
+                    self._wake.wait()
+                    continue
             self._idle = False
             try:
                 self._tick()
@@ -245,9 +258,16 @@ class Watchdog:
                 pass
             time.sleep(TICK_S)
 
+    def recent_rss(self) -> int:
+        """The RSS the thread read at its last tick when that is fresh, else a new reading."""
+        if time.monotonic() - self._rss_at < RSS_FRESH_S and self._pid == os.getpid():
+            return self._rss
+        return read_rss()
+
     def _tick(self) -> None:
         now = time.monotonic()
         rss = read_rss()
+        self._rss, self._rss_at = rss, now
         frames = None
         with self.lock:
             for state in list(self.active.values()):
