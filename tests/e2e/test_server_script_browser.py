@@ -64,14 +64,24 @@ def test_awesomebar_to_working_before_save_script(page, log_in, make_user, site_
     assert "Success" in page.inner_text(".script-runs")
 
 
-def test_save_error_is_shown_at_its_line_after_saving(page, log_in, make_user):
+def _new_api_script(page, log_in, make_user, name: str, method: str, **checks_and_values: str) -> None:
+    """Log in as a System Manager and fill a new API script's form, up to a mounted editor."""
     make_user("sm@example.com", roles=["System Manager"])
     log_in("sm@example.com")
     page.goto("/app/server-script/new")
-    page.fill("#field-__name", "api one")
+    page.fill("#field-__name", name)
     page.select_option("#field-script_type", "API")
-    page.fill("#field-api_method", "api_one")
+    page.fill("#field-api_method", method)
+    for field, value in checks_and_values.items():
+        if value == "check":
+            page.check(f"#field-{field}")
+        else:
+            page.fill(f"#field-{field}", value)
     page.wait_for_selector(".code-editor[data-editor-mounted='1'] .cm-content")
+
+
+def test_save_error_is_shown_at_its_line_after_saving(page, log_in, make_user):
+    _new_api_script(page, log_in, make_user, "api one", "api_one")
     _replace_code(page, "x = 1\ny = (\n")
     page.evaluate("document.querySelector('#field-script').removeAttribute('data-validate-url')")
     page.click("form#doc-form .form-actions button[type=submit]")
@@ -82,17 +92,8 @@ def test_save_error_is_shown_at_its_line_after_saving(page, log_in, make_user):
 
 def test_api_endpoint_with_rate_limit_and_its_failures_in_the_log(page, log_in, make_user, site_config):
     site_config(server_script_enabled=True)
-    make_user("sm@example.com", roles=["System Manager"])
-    log_in("sm@example.com")
-
-    page.goto("/app/server-script/new")
-    page.fill("#field-__name", "Hello limited")
-    page.select_option("#field-script_type", "API")
-    page.fill("#field-api_method", "hello_limited")
-    page.check("#field-enable_rate_limit")
-    page.fill("#field-rate_limit_count", "2")
-    page.fill("#field-rate_limit_seconds", "3600")
-    page.wait_for_selector(".code-editor[data-editor-mounted='1'] .cm-content")
+    _new_api_script(page, log_in, make_user, "Hello limited", "hello_limited", enable_rate_limit="check",
+                    rate_limit_count="2", rate_limit_seconds="3600")
     _replace_code(page, 'name = frappe.form_dict.get("name") or "world"\n'
                         'if name == "boom":\n'
                         '    frappe.throw("no booms here")\n'
