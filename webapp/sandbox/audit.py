@@ -26,14 +26,13 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .guards import RUNTIME_CHECKED_ATTRS, attr_name_allowed
+from .guards import LRU_CACHE_WRAPPER, RUNTIME_CHECKED_ATTRS, attr_name_allowed
 
 _LEAF_TYPES = (str, bytes, bytearray, int, float, complex, bool, type(None), decimal.Decimal,
                datetime.date, datetime.time, datetime.timedelta, datetime.tzinfo)
 _INTERPRETER_TYPES = (types.FrameType, types.CodeType, types.TracebackType, types.GeneratorType,
                       types.CoroutineType, types.AsyncGeneratorType, types.CellType)
 _FUNCTION_TYPES = (types.FunctionType, types.MethodType, types.BuiltinFunctionType)
-_LRU_WRAPPER = type(functools.lru_cache(maxsize=1)(len))
 
 
 def _public_names(obj: Any) -> list[str]:
@@ -52,7 +51,7 @@ def _problem(obj: Any, forbidden_modules: tuple[str, ...]) -> str | None:
         return f"an interpreter object ({type(obj).__name__})"
     if isinstance(obj, functools.partial):
         return "a functools.partial (its func/args/keywords are readable)"
-    if isinstance(obj, _LRU_WRAPPER):
+    if isinstance(obj, LRU_CACHE_WRAPPER):
         return "an lru_cache wrapper (a script could call cache_clear() on the shared cache)"
     if isinstance(obj, _FUNCTION_TYPES):
         attrs = [k for k in getattr(obj, "__dict__", {}) if not str(k).startswith("_")]

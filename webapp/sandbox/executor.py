@@ -115,7 +115,13 @@ def _load_fast() -> types.ModuleType:
     sources = [os.path.join(here, name) for name in ("_fast.py", "_fast.pxd")]
     if all(os.path.getmtime(p) <= built for p in sources if os.path.exists(p)):
         return _fast
-    spec = importlib.util.spec_from_file_location(f"{__package__}._fast_source", sources[0])
+    return fast_from_source()
+
+
+def fast_from_source() -> types.ModuleType:
+    """A fresh module of _fast.py run as plain Python, whether or not a compiled build exists."""
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_fast.py")
+    spec = importlib.util.spec_from_file_location(f"{__package__}._fast_source", source)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

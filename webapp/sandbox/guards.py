@@ -191,7 +191,7 @@ def _int_hook(obj: Any, name: str) -> Any:
 def _type_hook(obj: Any, name: str) -> Any:
     # Class attributes are fine, but reaching a str/bytes method through its class skips the size
     # guard above (``str.ljust("x", 10**10)``).
-    real = getattr(obj, "_real", obj) if isinstance(obj, _GuardedTypeMeta) else obj
+    real = obj._real if isinstance(obj, _GuardedTypeMeta) else obj
     if name in _STR_HOOKS and issubclass(real, _STR_TYPES):
         raise AttributeError(f"use the method on a value instead: x.{name}(...)")
     if name == "to_bytes" and issubclass(real, int):
@@ -209,6 +209,7 @@ def _function_hook(obj: Any, name: str) -> Any:
     raise AttributeError(f"a server script cannot read attributes of functions ('{name}')")
 
 
+LRU_CACHE_WRAPPER = type(functools.lru_cache(maxsize=1)(len))
 _ATTR_HOOKS: dict[type, Callable[[Any, str], Any]] = {
     str: _str_hook, bytes: _str_hook, bytearray: _str_hook, int: _int_hook, bool: _int_hook,
     type: _type_hook, _ModuleType: _module_hook,
@@ -216,7 +217,7 @@ _ATTR_HOOKS: dict[type, Callable[[Any, str], Any]] = {
 for _ftype in (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
                types.MethodWrapperType, types.WrapperDescriptorType, types.MethodDescriptorType,
                types.ClassMethodDescriptorType, functools.partial,
-               type(functools.lru_cache(maxsize=1)(len))):
+               LRU_CACHE_WRAPPER):
     _ATTR_HOOKS[_ftype] = _function_hook
 
 _hooks_by_type: dict[type, Callable[[Any, str], Any] | None] = {}
@@ -521,7 +522,7 @@ class LazyRange:
     A real range that long handed to a C consumer (``sum``, ``sorted``, ``list``, ``"".join``) would
     run for minutes inside one C call that no timeout can interrupt. This object is iterated by a
     Python generator instead, so those consumers stay interruptible; a script's own ``for`` loop
-    gets the fast C iterator (see ``guarded_iter``), its loop body being Python anyway.
+    gets the fast C iterator (see ``_fast.getiter``), its loop body being Python anyway.
     """
 
     __slots__ = ("_r",)
@@ -570,12 +571,6 @@ class LazyRange:
     @property
     def step(self) -> int:
         return self._r.step
-
-
-def guarded_iter(obj: Any) -> Iterator[Any]:
-    if type(obj) is LazyRange:
-        return iter(obj._r)
-    return iter(obj)
 
 
 def guarded_apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -3,7 +3,6 @@ the full guards in guards.py, since they only skip checks for operands that need
 
 from __future__ import annotations
 
-import importlib.util
 import os
 
 import pytest
@@ -11,19 +10,10 @@ import pytest
 from webapp.sandbox import compile_script, execute, executor, guards
 from webapp.sandbox.errors import ScriptMemoryError
 
-SOURCE = os.path.join(os.path.dirname(executor.__file__), "_fast.py")
-
-
-def _source_module():
-    spec = importlib.util.spec_from_file_location("webapp.sandbox._fast_test_source", SOURCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def _modules():
     loaded = executor._fast
-    source = _source_module()
+    source = executor.fast_from_source()
     assert not source.compiled()
     return [pytest.param(loaded, id="compiled" if loaded.compiled() else "loaded-source"),
             pytest.param(source, id="source")]
@@ -117,7 +107,7 @@ def test_a_stale_build_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_scripts_run_the_same_with_the_source_guards(monkeypatch: pytest.MonkeyPatch) -> None:
-    source = _source_module()
+    source = executor.fast_from_source()
     script = compile_script("x = 6 * 7\ny = 'a%sb' % 'c'\nz = [i * 2 for i in range(3)]\nd = {}\nd['k'] = x % 5\n")
     for fast in (executor._fast, source):
         monkeypatch.setitem(executor._GUARD_GLOBALS, "_mul_", fast.mul)
