@@ -30,9 +30,12 @@ def enabled() -> bool:
     return settings()[0]
 
 
-def require_enabled() -> None:
-    if not settings()[0]:
+def require_enabled() -> Limits:
+    """Refuse when Server Scripts are disabled; else the run budget."""
+    is_enabled, budget = settings()
+    if not is_enabled:
         raise errors.ServerScriptDisabledError(ENABLE_HINT)
+    return budget
 
 
 _limits_memo: tuple[Any, Limits] | None = None
@@ -135,15 +138,12 @@ def on_document_event(doc: Document, event: str) -> None:
     scripts = cache.current().events.get((doc.doctype, event))
     if not scripts:
         return
-    is_enabled, budget = settings()
-    if not is_enabled:
-        raise errors.ServerScriptDisabledError(ENABLE_HINT)
+    budget = require_enabled()
     user = acting_user()
-    in_request = has_request_context()
     for info in scripts:
         ctx = RunContext(script=info.name, kind="DocType Event", user=user, form_dict=_dict())
         run(info, ctx, trigger=f"{info.doctype_event} {doc.doctype} {doc.get('name') or '(new)'}", doc=doc,
-            request_info=RequestNamespace("frappe.request") if in_request else None, budget=budget)
+            request_info=request_info(), budget=budget)
 
 
 # -- API scripts ----------------------------------------------------------------------------------
