@@ -108,8 +108,19 @@ def record(*, server_script: str, script_type: str, trigger: str, user: str, sta
     """Queue the log row of one run. `started` is a datetime or a time.time() value; the row itself
     is built when the batch is written."""
     fields = (server_script, script_type, trigger, user, started, duration_ms, status, output, error)
-    if _writer.add(db.engine, fields):
+    if _writer.add(_engine(), fields):
         _write_when_done()
+
+
+def _engine() -> sa.Engine:
+    """The current app's engine (looked up once per transaction: a script run is short)."""
+    memo = transaction_memo()
+    if memo is None:
+        return db.engine
+    engine = memo.get("log_engine")
+    if engine is None:
+        engine = memo["log_engine"] = db.engine
+    return engine
 
 
 def _row(fields: tuple, name: str) -> dict[str, Any]:

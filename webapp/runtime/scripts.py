@@ -14,7 +14,7 @@ from flask import Response, current_app, g, has_request_context, request
 from webapp import errors
 from webapp.documents.document import Document, _dict
 from webapp.runtime import cache, logs
-from webapp.sandbox import Limits, ReadOnlyNamespace, SandboxError, execute
+from webapp.sandbox import Limits, ReadOnlyNamespace, RunGroup, SandboxError, execute
 from webapp.script_api import build_namespace, run_context
 from webapp.script_api.request import RequestNamespace
 from webapp.script_api.run_context import RunContext
@@ -55,8 +55,8 @@ def settings() -> tuple[bool, Limits]:
         if found is not None:
             return found
     conf = current_app.extensions["site_config"].as_dict()
-    found = (bool(conf.get("server_script_enabled")),
-             _limits(conf.get("server_script_timeout"), conf.get("server_script_max_memory_mb")))
+    found = (bool(conf["server_script_enabled"]),
+             _limits(conf["server_script_timeout"], conf["server_script_max_memory_mb"]))
     if memo is g:
         g._script_settings = found
     elif memo is not None:
@@ -109,20 +109,21 @@ def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | N
         raise errors.ScriptError(f"Server Script {info.name!r} does not compile: {info.compile_error}")
     namespace = build_namespace(ctx, doc, request_info, extra)
     started = time.time()
-    t0 = time.perf_counter()
     token = run_context.enter(ctx)
     try:
         result = execute(info.compiled, namespace, budget or limits())
     finally:
         run_context.leave(token)
-    duration_ms = (time.perf_counter() - t0) * 1000
-    output = result.output.rstrip("\n")
+    output = result.output
+    if output:
+        output = output.rstrip("\n")
     if ctx.logs:
         output = "\n".join([output, *ctx.logs] if output else ctx.logs)
+    error = result.error
     logs.record(server_script=info.name, script_type=info.script_type, trigger=trigger, user=ctx.user,
-                started=started, duration_ms=duration_ms, status=result.status, output=output,
-                error=_error_text(result))
-    if result.error is not None:
+                started=started, duration_ms=result.duration_ms, status=result.status, output=output,
+                error="" if error is None else _error_text(result))
+    if error is not None:
         raise _as_error(info, result)
     return result
 
@@ -140,10 +141,12 @@ def on_document_event(doc: Document, event: str) -> None:
         return
     budget = require_enabled()
     user = acting_user()
-    for info in scripts:
-        ctx = RunContext(script=info.name, kind="DocType Event", user=user, form_dict=_dict())
-        run(info, ctx, trigger=f"{info.doctype_event} {doc.doctype} {doc.get('name') or '(new)'}", doc=doc,
-            request_info=request_info(), budget=budget)
+    in_request = has_request_context()
+    with RunGroup(budget):  # one watchdog registration for the event's scripts, each with its own budget
+        for info in scripts:
+            ctx = RunContext(info.name, "DocType Event", user)
+            run(info, ctx, trigger=f"{info.doctype_event} {doc.doctype} {doc.get('name') or '(new)'}", doc=doc,
+                request_info=RequestNamespace("frappe.request") if in_request else None, budget=budget)
 
 
 # -- API scripts ----------------------------------------------------------------------------------

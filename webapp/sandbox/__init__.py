@@ -2,7 +2,8 @@
 
 ``compile_script(source)`` checks and compiles a script under the sandbox policy (cached);
 ``execute(compiled, namespace, limits)`` runs it with the guards and under its budget and returns a
-RunResult. Everything a script can reach is decided here and by the namespace the caller passes.
+RunResult; ``with RunGroup(limits):`` runs several scripts in a row for less. Everything a script
+can reach is decided here and by the namespace the caller passes.
 """
 
 from .errors import (
@@ -12,7 +13,7 @@ from .errors import (
     ScriptNestingError,
     ScriptTimeoutError,
 )
-from .executor import RunResult, execute, safe_builtins
+from .executor import RunGroup, RunResult, execute, safe_builtins
 from .guards import mark_writable
 from .limits import Limits
 from .modules import ALLOWED_MODULES, ReadOnlyNamespace
@@ -23,6 +24,7 @@ __all__ = [
     "CompiledScript",
     "Limits",
     "ReadOnlyNamespace",
+    "RunGroup",
     "RunResult",
     "SandboxError",
     "ScriptCompileError",

@@ -6,6 +6,7 @@ import importlib.util
 import os
 import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,11 +14,13 @@ from . import guards
 from .errors import ScriptMemoryError, ScriptNestingError, ScriptTimeoutError
 from .limits import (
     DEFAULT_LIMITS,
+    NEVER,
     RECURSION_MARGIN,
     WATCHDOG,
     Limits,
     RunState,
     _Kill,
+    _KillMemory,
     current_state,
     set_current_state,
     stack_depth,
@@ -182,13 +185,66 @@ def execute(compiled: CompiledScript, namespace: dict[str, Any],
     Script errors come back in the RunResult, never raised. Re-entrant: a script may call Python
     code that runs another script; the inner run shares the outer run's deadline and memory
     baseline, may nest ``max_nesting`` deep, and if the budget runs out inside it, the kill is
-    raised out of the inner ``execute()`` so that the outer run ends too.
+    raised out of the inner ``execute()`` so that the outer run ends too. Inside a ``RunGroup``
+    (and not inside one of its runs) the run is one of the group's.
     """
     limits = limits or DEFAULT_LIMITS
     outer = current_state()
     if outer is None:
         return _run_outermost(compiled, namespace, limits)
+    if outer.depth == 0:
+        return _run_in_group(outer, compiled, namespace, limits)
     return _run_nested(outer, compiled, namespace, limits)
+
+
+# Frames between a RunGroup's ``with`` and the scripts its runs execute (the caller's run function,
+# execute(), _run_in_group(), _exec()): they do not count against a script's recursion budget.
+GROUP_FRAMES = 8
+
+
+class RunGroup:
+    """Several outermost runs in a row on one thread, e.g. the scripts of one document event.
+
+    ``with RunGroup(limits): execute(a, ...); execute(b, ...)``. Each run is on its own exactly as
+    a lone ``execute()``: its own deadline and memory baseline from the moment it starts, its own
+    output, globals and result, and a kill ends that run only. What the runs share is what costs
+    more than a trivial script: one watchdog registration and one recursion-limit change for all of
+    them. Between runs the budget is disarmed, so the caller's code there is never killed. Entered
+    inside a run (or another group) it does nothing: runs there are nested runs (or that group's).
+    The group's ``limits.max_recursion`` applies to all its runs.
+    """
+
+    __slots__ = ("limits", "state")
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or DEFAULT_LIMITS
+        self.state: RunState | None = None
+
+    def __enter__(self) -> RunGroup:
+        if current_state() is not None:
+            return self
+        state = RunState(self.limits)
+        state.depth = 0
+        state.deadline = state.mem_limit = NEVER
+        set_current_state(state)
+        try:
+            WATCHDOG.register(state, stack_depth() + GROUP_FRAMES + self.limits.max_recursion + RECURSION_MARGIN)
+        except BaseException:
+            WATCHDOG.unregister(state)
+            set_current_state(None)
+            raise
+        self.state = state
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        state = self.state
+        if state is None:
+            return
+        self.state = None
+        try:
+            WATCHDOG.unregister(state)  # disarmed between runs: no kill is pending here
+        finally:
+            set_current_state(None)
 
 
 def _globals_for(namespace: dict[str, Any], state: RunState, out: _Output) -> dict[str, Any]:
@@ -215,26 +271,47 @@ def _exec(compiled: CompiledScript, g: dict[str, Any]) -> BaseException | None:
 
 
 def _finish(compiled: CompiledScript, state: RunState, g: dict[str, Any], out: _Output,
-            error: BaseException | None, started: float) -> RunResult:
+            error: BaseException | None, started: float, killed: str | None) -> RunResult:
     lineno = _script_lineno(error, state.filenames) if error is not None else None
     status = "Success" if error is None else "Error"
-    if state.killed is not None:
-        status = state.killed
+    if killed is not None:
+        status = killed
         if not isinstance(error, (ScriptTimeoutError, ScriptMemoryError)):
-            error = state.kill_error()
+            error = state.kill_error(killed)
     elif isinstance(error, MemoryError):
         status = "Memory"
         error = ScriptMemoryError(f"Script exceeded its memory limit: {error}".rstrip(": "))
     elif isinstance(error, RecursionError) and "maximum recursion depth" in str(error):
         error = RecursionError(
             f"Script recursed too deep: maximum recursion depth of about "
-            f"{state.limits.max_recursion} calls exceeded")
-    elif isinstance(error, _Kill):  # pragma: no cover - a kill always sets state.killed first
-        status = "Timeout"
-        error = state.kill_error()
+            f"{state.max_recursion} calls exceeded")
+    elif isinstance(error, _Kill):  # a kill that landed while a group's run was being disarmed
+        status = "Memory" if isinstance(error, _KillMemory) else "Timeout"
+        error = state.kill_error(status)
     if state.run_globals and state.run_globals[-1] is g:
         state.run_globals.pop()
     return RunResult(status, out.text(), error, lineno, (time.perf_counter() - started) * 1000.0, g, out.log)
+
+
+def _exec_watched(compiled: CompiledScript, g: dict[str, Any], state: RunState,
+                  arm: Callable[[RunState, Any], None], arm_with: Any,
+                  disarm: Callable[[RunState], None]) -> BaseException | None:
+    """Run the script between ``arm(state, arm_with)`` and ``disarm(state)``. A kill may land
+    anywhere from arm() until disarm() has returned (even between these lines): it is caught until
+    then, and becomes the run's error unless the script had already failed."""
+    error: BaseException | None = None
+    armed = False
+    while True:
+        try:
+            if not armed:
+                armed = True
+                arm(state, arm_with)
+                error = _exec(compiled, g)
+            disarm(state)
+            return error
+        except _Kill as exc:
+            if error is None:
+                error = exc
 
 
 def _run_outermost(compiled: CompiledScript, namespace: dict[str, Any],
@@ -244,29 +321,46 @@ def _run_outermost(compiled: CompiledScript, namespace: dict[str, Any],
     state.filenames.add(compiled.filename)
     out = _Output(limits.max_output_chars)
     g = _globals_for(namespace, state, out)
-    previous_limit = WATCHDOG.push_recursion_limit(
-        state.tid, stack_depth() + limits.max_recursion + RECURSION_MARGIN)
     set_current_state(state)
-    WATCHDOG.register(state)
-    error: BaseException | None = None
-    ran = False
     try:
-        # A kill may still land anywhere until unregister() has run (even between these lines):
-        # keep catching it until unregister() is done.
-        while True:
-            try:
-                if not ran:
-                    ran = True
-                    error = _exec(compiled, g)
-                WATCHDOG.unregister(state)
-                break
-            except _Kill as exc:
-                if error is None:
-                    error = exc
+        error = _exec_watched(compiled, g, state, WATCHDOG.register,
+                              stack_depth() + limits.max_recursion + RECURSION_MARGIN, WATCHDOG.unregister)
+    except BaseException:  # a failure of the sandbox itself: never leave the thread watched
+        WATCHDOG.unregister(state)
+        raise
     finally:
         set_current_state(None)
-        WATCHDOG.pop_recursion_limit(state.tid, previous_limit)
-    return _finish(compiled, state, g, out, error, started)
+    return _finish(compiled, state, g, out, error, started, state.killed)
+
+
+def _arm_group_run(state: RunState, limits: Limits) -> None:
+    now = time.monotonic()
+    state.mem_limit = WATCHDOG.recent_rss(now) + state.max_alloc
+    state.deadline = now + limits.timeout_s
+
+
+def _run_in_group(state: RunState, compiled: CompiledScript, namespace: dict[str, Any],
+                  limits: Limits) -> RunResult:
+    """One run of a RunGroup: the group's state, re-armed with this run's full budget."""
+    started = time.perf_counter()
+    state.limits = limits
+    state.max_alloc = limits.memory_mb * 1048576
+    state.filenames = {compiled.filename}
+    if state.stdlib_state:
+        state.stdlib_state = {}
+    state.ended_by = None
+    state.last_sent = 0.0
+    out = _Output(limits.max_output_chars)
+    g = _globals_for(namespace, state, out)
+    state.depth = 1
+    try:
+        error = _exec_watched(compiled, g, state, _arm_group_run, limits, WATCHDOG.end_run)
+    finally:
+        state.depth = 0
+    if error is None and state.ended_by is None:  # the common case, without _finish's checks
+        state.run_globals.pop()
+        return RunResult("Success", out.text(), None, None, (time.perf_counter() - started) * 1000.0, g, out.log)
+    return _finish(compiled, state, g, out, error, started, state.ended_by)
 
 
 def _run_nested(state: RunState, compiled: CompiledScript, namespace: dict[str, Any],
@@ -292,7 +386,7 @@ def _run_nested(state: RunState, compiled: CompiledScript, namespace: dict[str, 
     finally:
         state.depth -= 1
         state.deadline = saved_deadline
-    result = _finish(compiled, state, g, out, error, started)
+    result = _finish(compiled, state, g, out, error, started, state.killed)
     if added_filename:
         state.filenames.discard(compiled.filename)
     if state.killed is not None:

@@ -37,6 +37,8 @@ RSS_FRESH_S = 0.02
 # Frames the sandbox itself needs above the script's own recursion budget (guards, stand-ins).
 RECURSION_MARGIN = 50
 
+NEVER = float("inf")  # the deadline and memory limit of a group between its runs
+
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -95,11 +97,13 @@ class RunState:
 
     __slots__ = ("tid", "limits", "deadline", "mem_limit", "max_alloc", "killed", "killed_at",
                  "last_sent", "depth", "filenames", "stdlib_state", "rec_limit", "check",
-                 "run_globals")
+                 "run_globals", "ended_by", "max_recursion")
 
     def __init__(self, limits: Limits) -> None:
         self.tid = threading.get_ident()
         self.limits = limits
+        # The recursion budget the limit was raised for (a group's runs share their group's).
+        self.max_recursion = limits.max_recursion
         self.deadline = time.monotonic() + limits.timeout_s
         self.max_alloc = limits.memory_mb * 1024 * 1024
         self.mem_limit = WATCHDOG.recent_rss() + self.max_alloc
@@ -109,9 +113,11 @@ class RunState:
         self.depth = 1
         self.filenames: set[str] = set()
         self.stdlib_state: dict = {}
-        self.rec_limit = 0
+        self.rec_limit: int | None = None  # the thread's recursion limit before this run
         # The globals of this run and of the runs nested in it: kill() sets their ``_killed_`` flag.
         self.run_globals: list[dict] = []
+        # How the last run of a group ended: the kill that `Watchdog.end_run()` disarmed, if any.
+        self.ended_by: str | None = None
         # The checkpoint the policy injects as ``_check_()``: a bound method is the cheapest call.
         self.check = self._check
 
@@ -126,8 +132,8 @@ class RunState:
         for g in self.run_globals:
             g["_killed_"] = True
 
-    def kill_error(self) -> ScriptTimeoutError | ScriptMemoryError:
-        if self.killed == "Memory":
+    def kill_error(self, why: str | None = None) -> ScriptTimeoutError | ScriptMemoryError:
+        if (why or self.killed) == "Memory":
             return ScriptMemoryError(
                 f"Script exceeded its memory limit of {self.limits.memory_mb} MB")
         return ScriptTimeoutError(f"Script exceeded its time limit of {self.limits.timeout_s:g} s")
@@ -179,7 +185,6 @@ class Watchdog:
         self._wake = threading.Event()
         self._idle = True
         self._thread: threading.Thread | None = None
-        self._pid = 0
         # Recursion limits: what the process had before any run, and what each running thread needs.
         self._base_rec_limit: int | None = None
         self._rec_limits: dict[int, int] = {}
@@ -188,45 +193,58 @@ class Watchdog:
         self._last_active = float("-inf")
 
     # -- registration (called from script threads) ----------------------------------------------
-    def register(self, state: RunState) -> None:
+    def register(self, state: RunState, rec_limit: int) -> None:
+        """Watch ``state``'s run, and lift the recursion limit to ``rec_limit`` while it runs."""
         with self.lock:
             self.active[state.tid] = state
-            if self._thread is None or self._pid != os.getpid() or (self._idle and not self._thread.is_alive()):
+            self._push_rec_limit(state, rec_limit)
+            if self._thread is None or (self._idle and not self._thread.is_alive()):
                 self._start()
         if self._idle:
             self._wake.set()
 
     def unregister(self, state: RunState) -> None:
-        """Stop watching; afterwards no kill can arrive in this thread. Safe to call twice."""
+        """Stop watching; afterwards no kill can arrive in this thread, and the recursion limit is
+        what it was before. Safe to call twice."""
         with self.lock:
             self._last_active = time.monotonic()
             if self.active.get(state.tid) is state:
                 del self.active[state.tid]
+                self._pop_rec_limit(state)
             if state.killed is not None:
                 _set_async_exc(state.tid, None)  # drop a kill still pending for this thread
 
+    def end_run(self, state: RunState) -> None:
+        """One run of a group is over (the group stays registered): disarm its budget, so the
+        caller's code before the next run can never be killed, and drop a kill already sent. How
+        the run was killed, if it was, is left in ``state.ended_by``."""
+        with self.lock:
+            state.deadline = NEVER
+            state.mem_limit = NEVER
+            killed = state.killed
+            if killed is not None:
+                state.ended_by = killed
+                state.killed = None
+                _set_async_exc(state.tid, None)
+
     def _start(self) -> None:
-        self._pid = os.getpid()  # a forked worker needs its own thread
         self._thread = threading.Thread(target=self._loop, name="sandbox-watchdog", daemon=True)
         self._thread.start()
 
-    # -- recursion limit (process-wide in CPython; see README) ----------------------------------
-    def push_recursion_limit(self, tid: int, limit: int) -> int | None:
-        with self.lock:
-            if self._base_rec_limit is None or not self._rec_limits:
-                self._base_rec_limit = sys.getrecursionlimit()
-            previous = self._rec_limits.get(tid)
-            self._rec_limits[tid] = limit
-            self._apply_rec_limit()
-            return previous
+    # -- recursion limit (process-wide in CPython; see README; called holding the lock) ----------
+    def _push_rec_limit(self, state: RunState, limit: int) -> None:
+        if self._base_rec_limit is None or not self._rec_limits:
+            self._base_rec_limit = sys.getrecursionlimit()
+        state.rec_limit = self._rec_limits.get(state.tid)  # what to restore
+        self._rec_limits[state.tid] = limit
+        self._apply_rec_limit()
 
-    def pop_recursion_limit(self, tid: int, previous: int | None) -> None:
-        with self.lock:
-            if previous is None:
-                self._rec_limits.pop(tid, None)
-            else:
-                self._rec_limits[tid] = previous
-            self._apply_rec_limit()
+    def _pop_rec_limit(self, state: RunState) -> None:
+        if state.rec_limit is None:
+            self._rec_limits.pop(state.tid, None)
+        else:
+            self._rec_limits[state.tid] = state.rec_limit
+        self._apply_rec_limit()
 
     def _apply_rec_limit(self) -> None:
         # With several threads running scripts at once, the largest need wins: a lower limit could
@@ -258,9 +276,9 @@ class Watchdog:
                 pass
             time.sleep(TICK_S)
 
-    def recent_rss(self) -> int:
+    def recent_rss(self, now: float | None = None) -> int:
         """The RSS the thread read at its last tick when that is fresh, else a new reading."""
-        if time.monotonic() - self._rss_at < RSS_FRESH_S and self._pid == os.getpid():
+        if (time.monotonic() if now is None else now) - self._rss_at < RSS_FRESH_S:
             return self._rss
         return read_rss()
 
@@ -297,13 +315,32 @@ def _safe_point(frame, filenames: set[str]) -> bool:  # type: ignore[no-untyped-
 
 
 WATCHDOG = Watchdog()
+# A forked child (a gunicorn or RQ worker) has none of the parent's threads: it starts afresh, with
+# its own lock (the parent's thread may have held it at the fork), thread and RSS readings.
+os.register_at_fork(after_in_child=WATCHDOG.__init__)
+
+
+_depth_hint = 0
 
 
 def stack_depth() -> int:
-    """Frames on the calling thread's stack (O(depth); paid once per outermost run)."""
+    """Frames on the calling thread's stack, the caller's included.
+
+    Runs mostly start where the last one did (the scripts of one event, the same API method): the
+    last answer is checked with one C-level frame lookup; otherwise the frames are counted, O(depth).
+    """
+    global _depth_hint
+    hint = _depth_hint
+    if hint:
+        try:
+            if sys._getframe(hint).f_back is None:
+                return hint
+        except ValueError:  # fewer frames than last time
+            pass
     frame = sys._getframe(1)
     depth = 0
     while frame is not None:
         frame = frame.f_back
         depth += 1
+    _depth_hint = depth
     return depth

@@ -50,6 +50,15 @@ class ReadOnlyNamespace:
         d.update(more)
         d["__ns_name__"] = name
 
+    @classmethod
+    def adopt(cls, name: str, attrs: dict[str, Any]) -> ReadOnlyNamespace:
+        """A namespace whose attributes ARE ``attrs`` (no copy): for a caller that builds a fresh
+        dict per namespace (one per script run) and never touches it again."""
+        ns = object.__new__(cls)
+        attrs["__ns_name__"] = name
+        object.__setattr__(ns, "__dict__", attrs)
+        return ns
+
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"'{self.__ns_name__}' is read-only: cannot set '{name}'")
 

@@ -91,24 +91,38 @@ def _static() -> dict[str, Any]:
     # The names every run gets beside `frappe` (read-only objects and functions: shared by reference).
     globals_ = {"json": _json_namespace(), "_dict": _dict, "run_script": calls.run_script, "log": calls.log,
                 "as_json": as_json}
-    return {"base": base, "db_event": db_event, "db_api": db_api_kind, "globals": globals_}
+    # `frappe` of each kind of run without the per-run names: each run copies one (see build_namespace).
+    kinds = {kind: {**base, "db": db_api_kind if kind in API_KINDS else db_event}
+             for kind in ("DocType Event", "API", "Scheduler Event", "Permission Query")}
+    return {"base": base, "db_event": db_event, "db_api": db_api_kind, "globals": globals_, "kinds": kinds}
+
+
+_sessions: dict[str, ReadOnlyNamespace] = {}
+
+
+def _session(user: str) -> ReadOnlyNamespace:
+    """`frappe.session` (read-only, so one per user is shared by that user's runs)."""
+    found = _sessions.get(user)
+    if found is None:
+        if len(_sessions) > 1000:
+            _sessions.clear()
+        found = _sessions[user] = ReadOnlyNamespace("frappe.session", user=user, sid=None)
+    return found
 
 
 def build_namespace(ctx: RunContext, doc: Document | None = None, request_info: ReadOnlyNamespace | None = None,
                     extra: dict[str, Any] | None = None) -> dict[str, Any]:
     static = _static()
-    frappe = ReadOnlyNamespace(
-        "frappe",
-        static["base"],
-        db=static["db_api"] if ctx.kind in API_KINDS else static["db_event"],
-        flags=ctx.flags,
-        response=ctx.response,
-        form_dict=ctx.form_dict,
-        session=ReadOnlyNamespace("frappe.session", user=ctx.user, sid=None),
-        user=ctx.user,
-        request=request_info,
-    )
-    ns: dict[str, Any] = {"frappe": frappe, "args": ctx.form_dict, **static["globals"]}
+    attrs = static["kinds"][ctx.kind].copy()
+    attrs["flags"] = ctx.flags
+    attrs["response"] = ctx.response
+    attrs["form_dict"] = ctx.form_dict
+    attrs["session"] = _session(ctx.user)
+    attrs["user"] = ctx.user
+    attrs["request"] = request_info
+    ns = static["globals"].copy()
+    ns["frappe"] = ReadOnlyNamespace.adopt("frappe", attrs)
+    ns["args"] = ctx.form_dict
     if doc is not None:
         ns["doc"] = doc
     if extra:
