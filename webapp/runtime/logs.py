@@ -21,7 +21,6 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import logging
-import operator
 import os
 import threading
 import time
@@ -123,16 +122,22 @@ def _engine() -> sa.Engine:
     return engine
 
 
-def _row(fields: tuple, name: str) -> dict[str, Any]:
+# The row's columns, in the order _row() gives its values.
+COLUMNS = ("name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "server_script", "script_type",
+           "trigger", "user", "started", "duration_ms", "status", "output", "error")
+_SERVER_SCRIPT, _TRIGGER = COLUMNS.index("server_script"), COLUMNS.index("trigger")
+
+
+def _row(fields: tuple, name: str, datetime_as_text: bool) -> tuple:
+    """The values of one row in COLUMNS order. On SQLite a DATETIME is text in SQLAlchemy's format
+    (what its bind processor would give, at a fraction of the cost); elsewhere the driver takes the
+    datetime itself."""
     server_script, script_type, trigger, user, started, duration_ms, status, output, error = fields
     if not isinstance(started, dt.datetime):
         started = dt.datetime.fromtimestamp(started)
-    return {
-        "name": name, "server_script": server_script, "script_type": script_type, "trigger": trigger[:140],
-        "user": user, "started": started, "duration_ms": round(duration_ms, 3), "status": status,
-        "output": output[:MAX_TEXT], "error": error[:MAX_TEXT], "creation": started, "modified": started,
-        "owner": user, "modified_by": user, "docstatus": 0, "idx": 0,
-    }
+    when: Any = started.isoformat(" ", "microseconds") if datetime_as_text else started
+    return (name, when, when, user, user, 0, 0, server_script, script_type, trigger[:140], user, when,
+            round(duration_ms, 3), status, output[:MAX_TEXT], error[:MAX_TEXT])
 
 
 def _write_when_done() -> None:
@@ -193,61 +198,61 @@ def _log_table() -> sa.Table:
 
 
 class _Statement:
-    """The log INSERT compiled once per database dialect, in the driver's own paramstyle: a batch goes
-    straight to the driver (SQLAlchemy's per-row parameter handling cost more than the insert).
+    """The log INSERT, written once per database dialect in the driver's own paramstyle: a batch goes
+    straight to the driver as tuples (SQLAlchemy's per-row parameter handling, datetime formatting
+    above all, cost several times the insert itself).
 
-    With a positional paramstyle (SQLite's "?") a chunk of rows is ONE multi-row INSERT: the driver's
-    executemany releases and retakes the GIL for every row, and each time the request thread is
-    waiting for it, so a batch written row by row slows every request running meanwhile."""
+    A chunk of rows is ONE multi-row INSERT: the driver's executemany releases and retakes the GIL
+    for every row, and each time the request thread is waiting for it, so a batch written row by row
+    slows every request running meanwhile."""
 
-    CHUNK = 50  # rows per multi-row INSERT: 16 columns x 50 stays under SQLite's 999-variable floor
+    CHUNK = 50  # rows per INSERT: 16 columns x 50 stays under SQLite's 999-variable floor
 
     def __init__(self, dialect: sa.Dialect) -> None:
         t = _log_table()
-        columns = [c.name for c in t.columns]
-        compiled = sa.insert(t).compile(dialect=dialect, column_keys=columns)
-        self.sql = compiled.string
-        self.pick = operator.itemgetter(*compiled.positiontup) if compiled.positional else None
-        if self.pick is not None:
-            head, sep, group = self.sql.partition(" VALUES ")
-            self.head, self.group = head + sep, group
-        processors = {c: t.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns}
-        self.processors = [(c, p) for c, p in processors.items() if p is not None]
+        if {c.name for c in t.columns} != set(COLUMNS):
+            raise RuntimeError(f"the Server Script Log table has columns {sorted(c.name for c in t.columns)}, "
+                               f"the log writer writes {sorted(COLUMNS)}")
+        marks = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+        if dialect.paramstyle not in marks:
+            raise RuntimeError(f"the log writer does not know the {dialect.paramstyle!r} paramstyle")
+        quote = dialect.identifier_preparer
+        self.head = (f"INSERT INTO {quote.format_table(t)} ({', '.join(quote.quote(c) for c in COLUMNS)}) "
+                     f"VALUES ")
+        self.group = "(" + ", ".join([marks[dialect.paramstyle]] * len(COLUMNS)) + ")"
+        # SQLAlchemy stores SQLite DATETIMEs as text; the other drivers bind a datetime themselves.
+        self.datetime_as_text = dialect.name == "sqlite"
 
-    def _processed(self, row: dict[str, Any]) -> dict[str, Any]:
-        return {**row, **{c: process(row[c]) for c, process in self.processors}} if self.processors else row
-
-    def run(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-        if self.pick is None:  # named paramstyle: the driver's executemany
-            conn.exec_driver_sql(self.sql, [self._processed(row) for row in rows])
-            return
+    def run(self, conn: sa.Connection, rows: list[tuple]) -> None:
         for start in range(0, len(rows), self.CHUNK):
             chunk = rows[start:start + self.CHUNK]
-            params: list[Any] = []
-            for row in chunk:
-                params.extend(self.pick(self._processed(row)))
+            params = [value for row in chunk for value in row]
             conn.exec_driver_sql(self.head + ", ".join([self.group] * len(chunk)), tuple(params))
 
 
 _statements: dict[str, _Statement] = {}
 
 
-def _insert(engine: sa.Engine, rows: list[dict[str, Any]]) -> None:
+def _statement(engine: sa.Engine) -> _Statement:
     statement = _statements.get(engine.dialect.name)
     if statement is None:
         statement = _statements[engine.dialect.name] = _Statement(engine.dialect)
+    return statement
+
+
+def _insert(engine: sa.Engine, rows: list[tuple]) -> None:
     with engine.begin() as conn:
-        statement.run(conn, rows)
+        _statement(engine).run(conn, rows)
 
 
 def _write(batch: list[tuple[sa.Engine, tuple]]) -> None:
     """One transaction per engine; when it fails, each row on its own, so one bad row (or a brief
     outage) loses no other row. A row that cannot be written is logged and dropped."""
-    by_engine: dict[sa.Engine, list[dict[str, Any]]] = {}
+    by_engine: dict[sa.Engine, list[tuple]] = {}
     names = os.urandom(5 * len(batch)).hex()  # one 10-character hash name per row, as make_hash() gives
     for i, (engine, fields) in enumerate(batch):
         try:
-            values = _row(fields, names[10 * i:10 * i + 10])
+            values = _row(fields, names[10 * i:10 * i + 10], _statement(engine).datetime_as_text)
         except Exception:  # noqa: BLE001 - a malformed row is dropped, never the batch
             log.exception("malformed Server Script Log row %r", fields[:3])
             continue
@@ -260,9 +265,9 @@ def _write(batch: list[tuple[sa.Engine, tuple]]) -> None:
             log.warning("could not write %d Server Script Log rows in one batch; retrying one by one",
                         len(rows), exc_info=True)
         for values in rows:
-            values["name"] = make_hash()  # in case the batch failed on a name already taken
+            values = (make_hash(), *values[1:])  # in case the batch failed on a name already taken
             try:
                 _insert(engine, [values])
             except Exception:  # noqa: BLE001 - a log that cannot be written must not break anything
-                log.exception("could not write the Server Script Log row of %s (%s)", values["server_script"],
-                              values["trigger"])
+                log.exception("could not write the Server Script Log row of %s (%s)", values[_SERVER_SCRIPT],
+                              values[_TRIGGER])

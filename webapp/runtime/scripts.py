@@ -142,11 +142,11 @@ def on_document_event(doc: Document, event: str) -> None:
     budget = require_enabled()
     user = acting_user()
     in_request = has_request_context()
+    about = f"{doc.doctype} {doc.get('name') or '(new)'}"
     with RunGroup(budget):  # one watchdog registration for the event's scripts, each with its own budget
         for info in scripts:
-            ctx = RunContext(info.name, "DocType Event", user)
-            run(info, ctx, trigger=f"{info.doctype_event} {doc.doctype} {doc.get('name') or '(new)'}", doc=doc,
-                request_info=RequestNamespace("frappe.request") if in_request else None, budget=budget)
+            run(info, RunContext(info.name, "DocType Event", user), f"{info.doctype_event} {about}", doc,
+                RequestNamespace("frappe.request") if in_request else None, None, budget)
 
 
 # -- API scripts ----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from .policy import CompiledScript
 TRUNCATED_MARKER = "\n[output truncated]"
 
 
-@dataclass
+@dataclass(slots=True)
 class RunResult:
     """What a run did. ``error`` is the original exception object (re-raise it to keep its type).
 

@@ -201,3 +201,33 @@ def test_a_script_reads_the_log_after_writing_in_its_transaction(app, make_scrip
     script_logs.flush()
     assert len(_stored_rows(app, server_script="stamp")) == 1
     assert len(_stored_rows(app, server_script="reader")) == 1
+
+
+@pytest.mark.parametrize("when", [dt.datetime(2026, 1, 2, 3, 4, 5, 678901), dt.datetime(2026, 12, 31, 23, 59, 59),
+                                  dt.datetime(1999, 7, 8, 0, 0, 0, 1)])
+def test_rows_carry_what_sqlalchemy_would_bind(app, when):
+    """The writer skips SQLAlchemy's per-row processing: its values must be what SQLAlchemy would
+    have bound (on SQLite a DATETIME is text in SQLAlchemy's own format; elsewhere the datetime)."""
+    from webapp.extensions import db
+
+    with app.app_context():
+        dialect = db.engine.dialect
+        t = script_logs._log_table()
+        statement = script_logs._statement(db.engine)
+        values = script_logs._row(("s", "API", "t" * 200, "u", when, 1.23456, "Success", "out", ""), "abc",
+                                  statement.datetime_as_text)
+        for column, value in zip(script_logs.COLUMNS, values, strict=True):
+            process = t.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+            expected = {"name": "abc", "started": when, "creation": when, "modified": when, "duration_ms": 1.235,
+                        "trigger": "t" * 140}.get(column, value)
+            assert value == (process(expected) if process else expected), column
+
+
+def test_rows_keep_their_started_time_to_the_microsecond(app, make_script, no_writer_thread):
+    make_script("stamp", "pass", reference_doctype="ToDo", doctype_event="Before Save")
+    before = dt.datetime.now()
+    _insert_todo(app)
+    script_logs.flush()
+    row = _stored_rows(app, server_script="stamp")[0]
+    assert before <= row["started"] <= dt.datetime.now()
+    assert row["creation"] == row["modified"] == row["started"]
