@@ -25,7 +25,11 @@ import logging
 import re
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import exc as sa_exc
 
 from webapp.documents.document import _dict
 from webapp.errors import ValidationError
@@ -38,7 +42,8 @@ MAX_VALUE_BYTES = 10 * 1024 * 1024  # SQLite: the largest string or blob one exp
 MAX_QUERY_CHARS = 100_000
 DEFAULT_BUDGET_S = 5.0
 READER_ROLE = "server_script_reader"
-READ_ONLY = "frappe.db.sql is read-only"
+SQL_FUNCTION = "frappe.db.sql"
+READ_ONLY = f"{SQL_FUNCTION} is read-only"
 
 
 class SQLNotAllowed(ValidationError):
@@ -104,6 +109,16 @@ def remaining_budget() -> float:
     return state.deadline - time.monotonic()
 
 
+def read_budget() -> float:
+    """Seconds a guarded read may take: what is left of the running script's budget, or outside a
+    script run, the site's script timeout (`server_script_timeout`)."""
+    from webapp.runtime.scripts import limits
+    from webapp.sandbox.limits import current_state
+
+    timeout = limits().timeout_s
+    return min(timeout, remaining_budget()) if current_state() is not None else timeout
+
+
 def _budget_exhausted() -> bool:
     from webapp.sandbox.limits import current_state
 
@@ -111,10 +126,10 @@ def _budget_exhausted() -> bool:
     return state is not None and (state.killed is not None or time.monotonic() >= state.deadline)
 
 
-def _timeout_error() -> BaseException:
+def _timeout_error(what: str = "frappe.db.sql") -> BaseException:
     from webapp.sandbox import ScriptTimeoutError
 
-    return ScriptTimeoutError("frappe.db.sql: the query ran past the script's time limit and was cancelled")
+    return ScriptTimeoutError(f"{what}: the query ran past the script's time limit and was cancelled")
 
 
 # -- the public function --------------------------------------------------------------------------
@@ -144,6 +159,37 @@ def sql(query: Any, values: Any = None, as_dict: Any = False, as_list: Any = Fal
     if as_list:
         return [list(r) for r in rows]
     return [tuple(r) for r in rows]
+
+
+def guarded_reads(what: str, budget_s: float) -> Any:
+    """A context giving `run(statement) -> rows`: SQLAlchemy statements run on the operation's own
+    connection under the same guard as frappe.db.sql (read-only, tab* tables only, harmless
+    functions, one SELECT, `budget_s` seconds), their errors named after `what`. For queries that
+    carry SQL text written elsewhere (a Permission Query's condition)."""
+    from webapp.extensions import db
+
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite":
+        return _guarded_runner(_sqlite_guard(conn, what, budget_s), {})
+    if conn.dialect.name == "postgresql":
+        # A declared (server-side) cursor: exactly one SELECT, even when the statement has no parameters.
+        return _guarded_runner(_postgres_guard(conn, what, budget_s), {"stream_results": True})
+    raise ValidationError(f"{what} is not available on {conn.dialect.name}")  # pragma: no cover
+
+
+@contextmanager
+def _guarded_runner(guard: Any, options: dict[str, Any]) -> Iterator[Any]:
+    from webapp.extensions import db
+
+    def run(statement: Any) -> list:
+        result = db.session.execute(statement, execution_options=options)
+        try:
+            return result.all()
+        finally:
+            result.close()
+
+    with guard:
+        yield run
 
 
 def _fetch_capped(fetchmany) -> list:
@@ -233,8 +279,22 @@ def _run_sqlite(conn: Any, query: str, values: Any) -> tuple[list[str], list]:
     params: Any = ()
     if values is not None:
         query, params = _to_qmark(query, values)
+    with _sqlite_guard(conn, SQL_FUNCTION, remaining_budget()) as cursors:
+        cur = raw.cursor()
+        cursors.append(cur)
+        cur.execute(query, params)
+        columns = [d[0] for d in cur.description or ()]
+        rows = _fetch_capped(cur.fetchmany) if cur.description else []
+    return columns, rows
+
+
+@contextmanager
+def _sqlite_guard(conn: Any, what: str, budget_s: float) -> Iterator[list]:
+    """Statements run inside, on `conn`, may only read tab* tables with harmless functions, within
+    `budget_s`; errors name `what`. Yields a list: cursors put there are closed with the guard."""
+    raw = conn.connection.dbapi_connection
     guard = _SqliteGuard(_schema_tables(raw))
-    deadline = time.monotonic() + max(0.0, remaining_budget())
+    deadline = time.monotonic() + max(0.0, budget_s)
     timed_out = False
 
     def progress() -> int:
@@ -245,28 +305,31 @@ def _run_sqlite(conn: Any, query: str, values: Any) -> tuple[list[str], list]:
         return 0
 
     old_length = raw.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
-    cur = None
+    cursors: list = []
     try:
         raw.execute("PRAGMA query_only = ON")
         raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
         raw.set_progress_handler(progress, 1000)
         raw.set_authorizer(guard)
         try:
-            cur = raw.cursor()
-            cur.execute(query, params)
-            columns = [d[0] for d in cur.description or ()]
-            rows = _fetch_capped(cur.fetchmany) if cur.description else []
-        except (sqlite3.Error, sqlite3.Warning, ValueError, TypeError, OverflowError) as exc:
+            yield cursors
+        except (sqlite3.Error, sqlite3.Warning, ValueError, TypeError, OverflowError, sa_exc.StatementError) as exc:
+            exc = _unwrap(exc)
             if timed_out:
-                raise _timeout_error() from None
+                raise _timeout_error(what) from None
             if guard.refused:
-                raise SQLNotAllowed(f"{READ_ONLY}: {guard.refused}") from None
+                raise SQLNotAllowed(f"{what} is read-only: {guard.refused}") from None
             if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc).replace(" ", "").lower():
-                raise SQLNotAllowed(f"{READ_ONLY}: writing is not allowed") from None
-            raise ValidationError(f"frappe.db.sql failed: {exc}") from None
+                raise SQLNotAllowed(f"{what} is read-only: writing is not allowed") from None
+            raise ValidationError(f"{what} failed: {exc}") from None
     finally:
-        _restore_sqlite(conn, raw, cur, old_length)
-    return columns, rows
+        _restore_sqlite(conn, raw, cursors, old_length)
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """The driver's exception inside SQLAlchemy's wrapper."""
+    orig = getattr(exc, "orig", None) if isinstance(exc, sa_exc.StatementError) else None
+    return orig if isinstance(orig, BaseException) else exc
 
 
 def _schema_tables(raw: Any) -> set[str]:
@@ -278,15 +341,15 @@ def _schema_tables(raw: Any) -> set[str]:
     return names
 
 
-def _restore_sqlite(conn: Any, raw: Any, cur: Any, old_length: int) -> None:
+def _restore_sqlite(conn: Any, raw: Any, cursors: list, old_length: int) -> None:
     """Undo the guard. Retried, because a budget kill may land in here; if it cannot be done the
     connection is thrown away rather than handed on with the guard still on."""
     pending: BaseException | None = None
     for _ in range(100):
         try:
-            if cur is not None:
-                cur.close()
-                cur = None
+            while cursors:
+                cursors[-1].close()
+                cursors.pop()
             raw.set_authorizer(None)
             raw.set_progress_handler(None, 0)
             raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, old_length)
@@ -308,18 +371,7 @@ def _run_postgres(conn: Any, query: str, values: Any) -> tuple[list[str], list]:
     import psycopg
 
     raw = conn.connection.dbapi_connection
-    _check_reader_role(raw)
-    budget_ms = int(remaining_budget() * 1000)
-    if budget_ms <= 0:
-        raise _timeout_error()
-    savepoint = "server_script_sql"
-    with raw.cursor() as c:
-        c.execute(f"SAVEPOINT {savepoint}")
-    try:
-        with raw.cursor() as c:
-            c.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)", (str(max(1, budget_ms)),))
-            c.execute("SET LOCAL transaction_read_only = on")
-            c.execute(f'SET LOCAL ROLE "{READER_ROLE}"')
+    with _postgres_guard(conn, SQL_FUNCTION, remaining_budget()):
         cur = raw.cursor(name="server_script_sql", scrollable=False)
         try:
             cur.execute(query, values)
@@ -328,24 +380,52 @@ def _run_postgres(conn: Any, query: str, values: Any) -> tuple[list[str], list]:
         finally:
             try:
                 cur.close()
-            except psycopg.Error:  # the savepoint rollback below drops the cursor anyway
+            except psycopg.Error:  # the savepoint rollback drops the cursor anyway
                 pass
-    except psycopg.errors.QueryCanceled:
-        raise _timeout_error() from None
-    except psycopg.errors.InsufficientPrivilege as exc:
-        raise SQLNotAllowed(f"{READ_ONLY}: {_pg_message(exc)} (only reading tab* tables is allowed)") from None
-    except psycopg.errors.ReadOnlySqlTransaction as exc:
-        raise SQLNotAllowed(f"{READ_ONLY}: {_pg_message(exc)} is not allowed") from None
-    except psycopg.errors.FeatureNotSupported as exc:
-        raise SQLNotAllowed(f"{READ_ONLY}: {_pg_message(exc)}") from None
-    except psycopg.errors.SyntaxError as exc:
-        raise SQLNotAllowed(f"frappe.db.sql runs one SELECT only; not allowed or not valid: {_pg_message(exc)}") \
-            from None
-    except (psycopg.Error, ValueError, TypeError, KeyError, IndexError) as exc:
-        raise ValidationError(f"frappe.db.sql failed: {_pg_message(exc)}") from None
-    finally:
-        _restore_postgres(conn, raw, savepoint)
     return columns, rows
+
+
+@contextmanager
+def _postgres_guard(conn: Any, what: str, budget_s: float) -> Iterator[None]:
+    """Statements run inside, on `conn`, run read-only as the reader role within `budget_s`;
+    errors name `what`. Run each as one declared cursor (one SELECT: no COMMIT, SET...)."""
+    import psycopg
+
+    raw = conn.connection.dbapi_connection
+    _check_reader_role(raw, what)
+    budget_ms = int(budget_s * 1000)
+    if budget_ms <= 0:
+        raise _timeout_error(what)
+    savepoint = "server_script_sql"
+    with raw.cursor() as c:
+        c.execute(f"SAVEPOINT {savepoint}")
+    try:
+        with raw.cursor() as c:
+            c.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)", (str(max(1, budget_ms)),))
+            c.execute("SET LOCAL transaction_read_only = on")
+            c.execute(f'SET LOCAL ROLE "{READER_ROLE}"')
+        try:
+            yield
+        except sa_exc.StatementError as wrapped:
+            exc = _unwrap(wrapped)
+            if exc is wrapped:
+                raise ValidationError(f"{what} failed: {wrapped}") from None
+            raise exc from None
+    except psycopg.errors.QueryCanceled:
+        raise _timeout_error(what) from None
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise SQLNotAllowed(f"{what} is read-only: {_pg_message(exc)} (only reading tab* tables is allowed)") \
+            from None
+    except psycopg.errors.ReadOnlySqlTransaction as exc:
+        raise SQLNotAllowed(f"{what} is read-only: {_pg_message(exc)} is not allowed") from None
+    except psycopg.errors.FeatureNotSupported as exc:
+        raise SQLNotAllowed(f"{what} is read-only: {_pg_message(exc)}") from None
+    except psycopg.errors.SyntaxError as exc:
+        raise SQLNotAllowed(f"{what} runs one SELECT only; not allowed or not valid: {_pg_message(exc)}") from None
+    except (psycopg.Error, ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ValidationError(f"{what} failed: {_pg_message(exc)}") from None
+    finally:
+        _restore_postgres(conn, raw, savepoint, what)
 
 
 def _pg_message(exc: BaseException) -> str:
@@ -354,7 +434,7 @@ def _pg_message(exc: BaseException) -> str:
     return str(primary or exc).strip().splitlines()[0] if str(primary or exc).strip() else type(exc).__name__
 
 
-def _restore_postgres(conn: Any, raw: Any, savepoint: str) -> None:
+def _restore_postgres(conn: Any, raw: Any, savepoint: str, what: str) -> None:
     """Roll back to the savepoint: role, read-only and timeout return to what they were."""
     pending: BaseException | None = None
     for _ in range(100):
@@ -378,24 +458,24 @@ def _restore_postgres(conn: Any, raw: Any, savepoint: str) -> None:
     if pending is not None:
         if isinstance(pending, Exception):
             conn.invalidate()
-            raise ValidationError("frappe.db.sql could not restore the connection") from None
+            raise ValidationError(f"{what} could not restore the connection") from None
         raise pending
 
 
-def _check_reader_role(raw: Any) -> None:
+def _check_reader_role(raw: Any, what: str = "frappe.db.sql") -> None:
     key = str(raw.info.dbname) + "/" + str(raw.info.user)
     if key in _reader_ready:
         return
     with raw.cursor() as c:
         c.execute("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s", (READER_ROLE,))
         if c.fetchone() is None:
-            raise ValidationError(f"frappe.db.sql is not set up on this database: run `flask --app wsgi init-db` "
+            raise ValidationError(f"{what} is not set up on this database: run `flask --app wsgi init-db` "
                                   f"(it creates the role {READER_ROLE})")
         c.execute("SELECT pg_catalog.has_function_privilege(%s, 'pg_catalog.set_config(text,text,boolean)', "
                   "'EXECUTE')", (READER_ROLE,))
         if c.fetchone()[0]:
             raise ValidationError(
-                "frappe.db.sql is disabled on this database: the role server_script_reader can still run "
+                f"{what} is disabled on this database: the role server_script_reader can still run "
                 "set_config(). A database superuser must run: REVOKE EXECUTE ON FUNCTION "
                 "pg_catalog.set_config(text, text, boolean) FROM PUBLIC; GRANT EXECUTE ON FUNCTION "
                 "pg_catalog.set_config(text, text, boolean) TO <the app's database user>;")
