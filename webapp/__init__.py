@@ -46,12 +46,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_runtime() -> None:
-    """Server Scripts listen to every document event and answer unknown /api/method names."""
+    """Server Scripts listen to every document event, filter lists (Permission Query) and answer
+    unknown /api/method names."""
     from webapp.blueprints.api import views as api_views
     from webapp.documents import store
-    from webapp.runtime import events, logs, scripts
+    from webapp.runtime import events, logs, permission_query, scripts
+    from webapp.services import documents
 
     events.subscribe(scripts.on_document_event)
+    if permission_query.conditions_for not in documents.permission_query_hooks:
+        documents.permission_query_hooks.append(permission_query.conditions_for)
     store.before_read["Server Script Log"] = logs.flush_for_read
     if scripts.handle_api not in api_views.fallback_handlers:
         api_views.fallback_handlers.append(scripts.handle_api)

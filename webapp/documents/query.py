@@ -206,3 +206,96 @@ def meta_or_404(doctype: str) -> DocType:
     if meta is None:
         raise DoesNotExistError(f"DocType {doctype} not found")
     return meta
+
+
+# -- conditions written as SQL (Permission Query scripts) -----------------------------------------
+MAX_CONDITION_CHARS = 100_000
+_CLOSING = {"'": "'", '"': '"', "`": "`", "[": "]"}
+_QUOTE_KIND = {"'": "string literal", '"': "quoted name", "`": "quoted name", "[": "quoted name"}
+
+
+def sql_condition(text: str, dialect: str, source: str) -> sa.ColumnElement:
+    """A condition written as SQL text, ANDed into a query as one parenthesised expression.
+
+    The text is read the way the database will read it (quotes, quoted names) and refused unless it
+    is self-contained: every quote closed, parentheses balanced, and no `;`, comment or `$` outside
+    quotes, so it can neither end the statement nor close the parenthesis around it and weaken the
+    query's other conditions. On PostgreSQL, backquoted names (Frappe's MariaDB style) become double
+    quoted and unquoted doctype tables (`tabToDo.owner`) are quoted, as Frappe's Postgres layer does.
+    What the condition may read or do is up to the database guard it runs under.
+    """
+    return sa.literal_column(f"({_checked_condition(text, dialect, source)})")
+
+
+def _checked_condition(text: str, dialect: str, source: str) -> str:
+    def bad(why: str) -> ValidationError:
+        return ValidationError(f"The permission condition from {source} is not usable: {why}. "
+                               f"It was: {text[:300]!r}")
+
+    if len(text) > MAX_CONDITION_CHARS:
+        raise bad(f"it is longer than {MAX_CONDITION_CHARS:,} characters")
+    if "\x00" in text:
+        raise bad("it contains a NUL character")
+    out: list[str] = []
+    depth = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in _CLOSING and (c != "[" or dialect == "sqlite"):
+            end = _closing_quote(text, i, _CLOSING[c])
+            if end < 0:
+                raise bad(f"a {_QUOTE_KIND[c]} is not closed")
+            body = text[i + 1:end]
+            if c == "'" and "\\" in body and dialect == "postgresql":
+                # E'..' strings (and standard_conforming_strings off) read a backslash as an escape:
+                # without backslashes every string literal reads the same way everywhere.
+                raise bad("backslashes inside string literals are not supported")
+            if c == "`" and dialect == "postgresql":
+                out.append('"' + body.replace("``", "`").replace('"', '""') + '"')
+            else:
+                out.append(text[i:end + 1])
+            i = end + 1
+            continue
+        if c == ";":
+            raise bad("';' may not appear outside quotes (a condition is part of one statement)")
+        if c == "$" or c == "?":
+            raise bad(f"{c!r} may not appear outside quotes (no parameters or dollar quoting)")
+        if text.startswith(("--", "/*", "*/"), i):
+            raise bad("comments are not allowed")
+        if (c.isalpha() or c == "_") and not (i and (text[i - 1].isalnum() or text[i - 1] == "_")):
+            end = i + 1
+            while end < n and (text[end].isalnum() or text[end] == "_"):
+                end += 1
+            word = text[i:end]
+            # Frappe's `tabToDo.owner`: PostgreSQL would fold an unquoted table name to lower case.
+            out.append(f'"{word}"' if dialect == "postgresql" and word in _mixed_case_tables() else word)
+            i = end
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth < 0:
+                raise bad("a ')' closes a parenthesis the condition did not open")
+        out.append(c)
+        i += 1
+    if depth:
+        raise bad("a '(' is not closed")
+    return "".join(out)
+
+
+def _mixed_case_tables() -> frozenset[str]:
+    return frozenset(dt.table_name for dt in registry.all_doctypes() if dt.table_name != dt.table_name.lower())
+
+
+def _closing_quote(text: str, start: int, quote: str) -> int:
+    """Index of the quote closing the one at `start` (a doubled quote is part of the text); -1 if none."""
+    j = start + 1
+    while True:
+        k = text.find(quote, j)
+        if k < 0:
+            return -1
+        if quote != "]" and text.startswith(quote * 2, k):
+            j = k + 2
+            continue
+        return k

@@ -121,7 +121,14 @@ def delete_row(meta: DocType, name: str) -> None:
     _session().execute(sa.delete(t).where(t.c.name == name))
 
 
-def select(meta: DocType, columns, conditions, order_by, start: int = 0, length: int | None = None):
+def select_runner(query) -> list:
+    """Runs a list query (the default; a guarded runner replaces it for SQL-text conditions)."""
+    return _session().execute(query).all()
+
+
+def select(meta: DocType, columns, conditions, order_by, start: int = 0, length: int | None = None,
+           run: Callable[[Any], list] = select_runner) -> list:
+    """Rows of a list query; `run` executes it (a guarded runner when it carries SQL text)."""
     _before_read(meta)
     t = registry.table(meta)
     query = sa.select(*columns).select_from(t).where(*conditions).order_by(*order_by)
@@ -129,13 +136,13 @@ def select(meta: DocType, columns, conditions, order_by, start: int = 0, length:
         query = query.offset(start)
     if length:
         query = query.limit(length)
-    return _session().execute(query).all()
+    return run(query)
 
 
-def count(meta: DocType, conditions) -> int:
+def count(meta: DocType, conditions, run: Callable[[Any], list] = select_runner) -> int:
     _before_read(meta)
     t = registry.table(meta)
-    return int(_session().execute(sa.select(sa.func.count()).select_from(t).where(*conditions)).scalar_one())
+    return int(run(sa.select(sa.func.count()).select_from(t).where(*conditions))[0][0])
 
 
 def linked_exists(doctype: str, name: str) -> bool:

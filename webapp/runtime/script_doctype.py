@@ -12,7 +12,7 @@ from webapp.sandbox import ALLOWED_MODULES, ScriptCompileError, compile_script
 from webapp.services.context import acting_user
 
 # Script types whose runners exist; the others are refused clearly rather than saved and ignored.
-RUNNABLE_TYPES = ("DocType Event", "API")
+RUNNABLE_TYPES = ("DocType Event", "API", "Permission Query")
 API_METHOD_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
@@ -77,14 +77,16 @@ def validate(doc) -> None:
     if stype not in SCRIPT_TYPES:
         raise bad(f"Script Type must be one of: {', '.join(SCRIPT_TYPES)}", "script_type")
     if stype not in RUNNABLE_TYPES:
-        raise bad(f"{stype} scripts are not supported yet on this site; use DocType Event or API", "script_type")
+        raise bad(f"{stype} scripts are not supported yet on this site", "script_type")
     name = str(doc.get("name") or "").strip()
     if not name:
         raise bad("A Server Script needs a name", "name")
     if stype == "DocType Event":
         _validate_doc_event(doc, bad)
-    else:
+    elif stype == "API":
         _validate_api(doc, bad)
+    else:
+        _reference_doctype(doc, bad, stype)
     source = doc.get("script") or ""
     if not source.strip():
         raise bad("The script is empty", "script")
@@ -92,15 +94,21 @@ def validate(doc) -> None:
         raise bad(f"Line {err['line']}: {err['message']}", "script")
 
 
-def _validate_doc_event(doc, bad) -> None:
+def _reference_doctype(doc, bad, stype: str):
     from webapp.doctypes import registry
 
     ref = doc.get("reference_doctype")
     if not ref:
-        raise bad("A DocType Event script needs a Reference Document Type", "reference_doctype")
+        raise bad(f"A {stype} script needs a Reference Document Type", "reference_doctype")
     meta = registry.get(ref)
     if meta is None or meta.istable or not meta.script_access or ref in ("Server Script", "Server Script Log"):
         raise bad(f"Reference Document Type {ref!r} is not a document type scripts can follow", "reference_doctype")
+    return meta
+
+
+def _validate_doc_event(doc, bad) -> None:
+    meta = _reference_doctype(doc, bad, "DocType Event")
+    ref = meta.name
     event = doc.get("doctype_event")
     if event not in DOCTYPE_EVENT_MAP:
         raise bad(f"DocType Event must be one of: {', '.join(DOCTYPE_EVENT_MAP)}", "doctype_event")

@@ -93,6 +93,23 @@ def transaction(read_only: bool = False, reason: str = "") -> Iterator[None]:
     _run_after_commit(tx)
 
 
+@contextmanager
+def read_only(reason: str) -> Iterator[None]:
+    """Every write inside is refused with `reason`: in the current transaction for the time being
+    (even a writable one), or in a read-only transaction of its own."""
+    tx = _tx.get()
+    if tx is None:
+        with transaction(read_only=True, reason=reason):
+            yield
+        return
+    saved = tx.read_only, tx.read_only_reason
+    tx.read_only, tx.read_only_reason = True, reason
+    try:
+        yield
+    finally:
+        tx.read_only, tx.read_only_reason = saved
+
+
 def ensure_writable(what: str = "write") -> None:
     tx = _tx.get()
     if tx is not None and tx.read_only:

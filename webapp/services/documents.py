@@ -9,6 +9,8 @@ order (CONTRACT.md section 7) through `runtime.events.fire`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,8 +34,9 @@ from webapp.runtime.events import fire
 from webapp.services import permissions
 from webapp.services.context import acting_user, ensure_writable, transaction
 
-# Permission Query hooks: callables (doctype, user) -> SQL condition text or "" (Server Scripts).
-permission_query_hooks: list = []
+# Permission Query hooks: callables (doctype, user) -> [(source, SQL condition text)], e.g. the
+# Permission Query Server Scripts'. Every permission-checked list or count ANDs them all in.
+permission_query_hooks: list[Callable[[str, str], list[tuple[str, str]]]] = []
 
 
 def _now() -> dt.datetime:
@@ -127,17 +130,14 @@ def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: 
         fields = [pluck]
     cols = q.select_columns(meta, t, fields)
     conds = q.where(meta, t, filters, or_filters)
-    if not ignore_permissions:
-        for hook in permission_query_hooks:
-            extra = hook(meta.name, user or acting_user())
-            if extra:
-                conds.append(sa.text(f"({extra})"))
     if limit is not None:
         limit_page_length = limit
     start, length = q.paging(limit_start, limit_page_length, default_page_length)
     # A lone count(*) has nothing to order (PostgreSQL refuses ORDER BY a column it does not group).
     counting = len(cols) == 1 and isinstance(getattr(cols[0], "element", None), sa.sql.functions.count)
-    rows = store.select(meta, cols, conds, [] if counting else q.order(meta, t, order_by), start, length)
+    ordering = [] if counting else q.order(meta, t, order_by)
+    with _restricted(meta, conds, None if ignore_permissions else (user or acting_user())) as run:
+        rows = store.select(meta, cols, conds, ordering, start, length, run)
     fieldtypes = {f.fieldname: f for f in meta.data_fields}
     out: list = []
     for row in rows:
@@ -159,7 +159,33 @@ def get_count(doctype: str, filters: Any = None, ignore_permissions: bool = Fals
     if not ignore_permissions:
         permissions.check(meta.name, "read")
     t = registry.table(meta)
-    return store.count(meta, q.where(meta, t, filters))
+    conds = q.where(meta, t, filters)
+    with _restricted(meta, conds, None if ignore_permissions else acting_user()) as run:
+        return store.count(meta, conds, run)
+
+
+def permission_conditions(doctype: str, user: str) -> list[tuple[str, str]]:
+    """The Permission Query conditions on `doctype` for `user`: [(source, SQL text)]."""
+    found: list[tuple[str, str]] = []
+    for hook in permission_query_hooks:
+        found.extend(hook(doctype, user) or ())
+    return found
+
+
+def _restricted(meta: DocType, conds: list, user: str | None) -> AbstractContextManager:
+    """Add `user`'s permission conditions to `conds` (None: no permission check) and give the
+    runner for the query: the plain one, or with conditions, one that runs it under the same
+    database guard as frappe.db.sql (the text is SQL: it must not be able to write)."""
+    found = permission_conditions(meta.name, user) if user is not None else []
+    if not found:
+        return nullcontext(store.select_runner)
+    from webapp.extensions import db
+    from webapp.script_api import sql
+
+    dialect = db.session.get_bind().dialect.name
+    conds.extend(q.sql_condition(text, dialect, source) for source, text in found)
+    sources = ", ".join(dict.fromkeys(source for source, _ in found))
+    return sql.guarded_reads(f"The list of {meta.name} filtered by {sources}", sql.read_budget())
 
 
 def get_value(doctype: str, name_or_filters: Any, fieldname: Any = "name", as_dict: bool = False,

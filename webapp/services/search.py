@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType
+from webapp.errors import FrappeError
 from webapp.services import documents, permissions
 from webapp.services.context import acting_user
 
@@ -112,7 +113,12 @@ def awesomebar(query: str, user: str | None = None) -> list[dict[str, str]]:
             results.append(Result(r.label, r.route, r.description, r.kind, score))
     if len(query) >= MIN_DOC_QUERY:
         for meta in readable:
-            results.extend(_documents(meta, query, user))
+            try:
+                results.extend(_documents(meta, query, user))
+            except FrappeError:
+                # A failing Permission Query script (its run is in the execution log), or the feature
+                # switched off under one: that doctype's documents are left out, the rest still answer.
+                continue
     results.sort(key=lambda r: (r.score, _KIND_ORDER[r.kind], len(r.label), r.label.lower()))
     seen: set[str] = set()
     unique = []

@@ -27,6 +27,12 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("Share data with flags", "frappe.flags.my_key = 'my value'\n"),
         ("Call another script", "my_key = run_script('script_1').get('my_key')\n"),
     ],
+    "Permission Query": [
+        ("Only my own ToDos",
+         "# `user` is the user whose list is built; `conditions` is ANDed into the list's SQL\n"
+         "if user != 'Administrator':\n"
+         "    conditions = f'`tabToDo`.owner = {frappe.db.escape(user)}'\n"),
+    ],
 }
 
 COMPLETIONS = sorted({

@@ -1,0 +1,48 @@
+"""Permission Query scripts: each one gets `user` (the user whose list is being built) and
+`conditions` (""), and sets `conditions` to SQL that is ANDed into every permission-checked list and
+count of its doctype (the documents service's `permission_query_hooks`). As in Frappe, lists only:
+reading one document by name is decided by role permissions alone.
+
+A script runs read-only (a condition is a question, not a change), and is logged like every run.
+With the feature switched off a doctype with such a script refuses to list (403) rather than show
+rows the script would have hidden.
+"""
+
+from __future__ import annotations
+
+from webapp import errors
+from webapp.runtime import cache, scripts
+from webapp.sandbox import RunGroup
+from webapp.script_api.run_context import RunContext
+from webapp.services.context import acting_user, read_only
+
+KIND = "Permission Query"
+
+
+def trigger_of(doctype: str, user: str) -> str:
+    return f"Permission Query {doctype} for {user}"
+
+
+def conditions_for(doctype: str, user: str) -> list[tuple[str, str]]:
+    """[(source, SQL condition)] of the enabled Permission Query scripts on `doctype`, in order of name."""
+    found = cache.current().permission_query.get(doctype)
+    if not found:
+        return []
+    budget = scripts.require_enabled()
+    runner = acting_user()
+    out: list[tuple[str, str]] = []
+    with read_only(f"A Permission Query script cannot change data (it runs whenever {doctype} is listed)"), \
+            RunGroup(budget):
+        for info in found:
+            ctx = RunContext(info.name, KIND, runner)
+            result = scripts.run(info, ctx, trigger=trigger_of(doctype, user), request_info=scripts.request_info(),
+                                 extra={"user": user, "conditions": ""}, budget=budget)
+            condition = result.namespace.get("conditions")
+            if condition is None:
+                continue
+            if not isinstance(condition, str):
+                raise errors.ScriptError(f"Server Script {info.name!r} set conditions to a {type(condition).__name__};"
+                                         " it must be SQL text, e.g. conditions = \"`tabToDo`.owner = 'x'\"")
+            if condition.strip():
+                out.append((f"Server Script {info.name!r}", condition.strip()))
+    return out
