@@ -1,4 +1,5 @@
-"""`flask --app wsgi <command>`: init-db, create-user, generate-keys, set-config, worker, send-email."""
+"""`flask --app wsgi <command>`: init-db, create-user, generate-keys, set-config, worker, send-email,
+scheduler."""
 
 from __future__ import annotations
 
@@ -105,3 +106,54 @@ def register_cli(app: Flask) -> None:
                                        f"{mail.pending_count()} email(s) waiting.")
         result = mail.send_pending()
         click.echo(f"Sent {result['sent']}, failed {result['failed']}, still waiting {mail.pending_count()}.")
+
+    @app.cli.command("scheduler")
+    @click.option("--once", is_flag=True, help="Run the Scheduler Event scripts that are due now, then exit (for cron).")
+    def scheduler_command(once: bool) -> None:
+        """Run Scheduler Event Server Scripts when their period comes round (every minute; --once: now)."""
+        from webapp.runtime import scheduler
+
+        if once:
+            _report_tick(scheduler.run_due(), quiet_when_idle=False)
+            return
+        import signal
+        import threading
+
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        click.echo("Scheduler started: checking Scheduler Event scripts every minute (Ctrl+C to stop).")
+        state: dict = {"enabled": None, "skipped": set()}
+
+        def report(tick) -> None:
+            if tick.enabled != state["enabled"]:  # said once each time the switch changes
+                state["enabled"] = tick.enabled
+                if not tick.enabled:
+                    click.echo(_disabled_message())
+            fresh = [name for name in tick.skipped if name not in state["skipped"]]
+            state["skipped"] = set(tick.skipped)
+            tick.skipped = fresh
+            _report_tick(tick, quiet_when_idle=True)
+
+        scheduler.run_forever(report, stop)
+        click.echo("Scheduler stopped.")
+
+
+def _disabled_message() -> str:
+    from webapp.runtime.scripts import ENABLE_HINT
+
+    return f"No Scheduler Event script runs: {ENABLE_HINT}"
+
+
+def _report_tick(tick, quiet_when_idle: bool) -> None:
+    if not tick.enabled:
+        if not quiet_when_idle:
+            click.echo(_disabled_message())
+        return
+    for name in tick.skipped:
+        click.echo(f"Skipped {name}: it has no usable Event Frequency / Cron Format", err=True)
+    for o in tick.ran:
+        detail = f": {o.error}" if o.error else ""
+        click.echo(f"{o.status}: {o.script} ({o.trigger}, period {o.period:%Y-%m-%d %H:%M}){detail}")
+    if not tick.ran and not quiet_when_idle:
+        click.echo("No Scheduler Event script was due.")

@@ -31,8 +31,11 @@ SERVER_SCRIPT = DocType(
         Field("rate_limit_count", "Int", default=5, depends_on="script_type:API"),
         Field("rate_limit_seconds", "Int", default=86400, depends_on="script_type:API"),
         Field("event_frequency", "Select", options="\n" + "\n".join(EVENT_FREQUENCIES),
-              depends_on="script_type:Scheduler Event"),
-        Field("cron_format", "Data", depends_on="script_type:Scheduler Event", description="e.g. */15 * * * *"),
+              depends_on="script_type:Scheduler Event",
+              description="All: every 4 minutes; Hourly, Daily, Weekly (Sunday), Monthly, Yearly: at the start "
+                          "of each period (server time); run by: flask --app wsgi scheduler"),
+        Field("cron_format", "Data", depends_on="eval:doc.script_type=='Scheduler Event' && doc.event_frequency=='Cron'",
+              description="Five fields: minute hour day-of-month month day-of-week, e.g. */15 * * * *"),
         Field("disabled", "Check", default=0, in_list_view=True, in_standard_filter=True),
         Field("script", "Code", description="Python"),
         Field("module", "Data", hidden=True),

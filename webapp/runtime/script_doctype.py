@@ -11,8 +11,6 @@ from webapp.runtime.events import DOCTYPE_EVENT_MAP
 from webapp.sandbox import ALLOWED_MODULES, ScriptCompileError, compile_script
 from webapp.services.context import acting_user
 
-# Script types whose runners exist; the others are refused clearly rather than saved and ignored.
-RUNNABLE_TYPES = ("DocType Event", "API", "Permission Query")
 API_METHOD_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
@@ -76,8 +74,6 @@ def validate(doc) -> None:
     stype = doc.get("script_type")
     if stype not in SCRIPT_TYPES:
         raise bad(f"Script Type must be one of: {', '.join(SCRIPT_TYPES)}", "script_type")
-    if stype not in RUNNABLE_TYPES:
-        raise bad(f"{stype} scripts are not supported yet on this site", "script_type")
     name = str(doc.get("name") or "").strip()
     if not name:
         raise bad("A Server Script needs a name", "name")
@@ -85,6 +81,8 @@ def validate(doc) -> None:
         _validate_doc_event(doc, bad)
     elif stype == "API":
         _validate_api(doc, bad)
+    elif stype == "Scheduler Event":
+        _validate_scheduler(doc, bad)
     else:
         _reference_doctype(doc, bad, stype)
     source = doc.get("script") or ""
@@ -104,6 +102,21 @@ def _reference_doctype(doc, bad, stype: str):
     if meta is None or meta.istable or not meta.script_access or ref in ("Server Script", "Server Script Log"):
         raise bad(f"Reference Document Type {ref!r} is not a document type scripts can follow", "reference_doctype")
     return meta
+
+
+def _validate_scheduler(doc, bad) -> None:
+    from webapp.runtime import scheduler
+
+    frequency = doc.get("event_frequency")
+    if frequency not in EVENT_FREQUENCIES:
+        raise bad(f"A Scheduler Event script needs an Event Frequency, one of: {', '.join(EVENT_FREQUENCIES)}",
+                  "event_frequency")
+    if frequency == "Cron":
+        cron = " ".join(str(doc.get("cron_format") or "").split())
+        problem = scheduler.cron_problem(cron)
+        if problem:
+            raise bad(f"Cron Format: {problem}", "cron_format")
+        doc._data["cron_format"] = cron
 
 
 def _validate_doc_event(doc, bad) -> None:

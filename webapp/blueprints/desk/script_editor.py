@@ -27,6 +27,13 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("Share data with flags", "frappe.flags.my_key = 'my value'\n"),
         ("Call another script", "my_key = run_script('script_1').get('my_key')\n"),
     ],
+    "Scheduler Event": [
+        ("Close overdue ToDos (Daily)",
+         "# Runs as Administrator when its period comes round (flask --app wsgi scheduler)\n"
+         "for name in frappe.get_all('ToDo', filters={'status': 'Open', 'date': ['<', frappe.utils.today()]},\n"
+         "                           pluck='name'):\n"
+         "    frappe.db.set_value('ToDo', name, 'status', 'Closed')\n"),
+    ],
     "Permission Query": [
         ("Only my own ToDos",
          "# `user` is the user whose list is built; `conditions` is ANDed into the list's SQL\n"
