@@ -119,3 +119,66 @@ def test_api_endpoint_with_rate_limit_and_its_failures_in_the_log(page, log_in, 
     page.goto("/app/server-script/Hello%20limited")
     runs = page.inner_text(".script-runs")
     assert "Success" in runs and "Error" in runs
+
+
+def test_scheduler_fields_follow_the_frequency_and_a_bad_cron_is_named(page, log_in, make_user):
+    make_user("sm@example.com", roles=["System Manager"])
+    log_in("sm@example.com")
+    page.goto("/app/server-script/new")
+    page.fill("#field-__name", "Every five minutes")
+    page.select_option("#field-script_type", "Scheduler Event")
+
+    def shown(field: str) -> bool:
+        return page.is_visible(f"[data-fieldname={field}]")
+
+    assert shown("event_frequency") and not shown("cron_format")
+    assert not shown("reference_doctype") and not shown("api_method") and not shown("doctype_event")
+    page.select_option("#field-event_frequency", "Daily")
+    assert not shown("cron_format")
+    page.select_option("#field-event_frequency", "Cron")
+    assert shown("cron_format")
+    page.fill("#field-cron_format", "*/5 * * *")
+    page.wait_for_selector(".code-editor[data-editor-mounted='1'] .cm-content")
+    page.click(".script-templates summary")
+    page.click("button[data-script-template]:has-text('Close overdue ToDos')")
+    assert "frappe.db.set_value('ToDo'" in page.inner_text(".cm-content")
+    page.click("form#doc-form .form-actions button[type=submit]")
+    error = page.wait_for_selector("[data-fieldname=cron_format] .field-error")
+    assert "has 4 fields" in error.inner_text() and "minute hour day-of-month month day-of-week" in error.inner_text()
+    page.fill("#field-cron_format", "*/5 * * * *")
+    page.click("form#doc-form .form-actions button[type=submit]")
+    page.wait_for_url("**/app/server-script/Every%20five%20minutes")
+    assert page.input_value("#field-event_frequency") == "Cron" and shown("cron_format")
+
+
+def test_permission_query_from_its_template_filters_the_desk_list(page, log_in, make_user, site_config, app):
+    site_config(server_script_enabled=True)
+    make_user("sm@example.com", roles=["System Manager"])
+    log_in("sm@example.com")
+    page.goto("/app/todo/new")
+    page.fill("#field-description", "the manager's own")
+    page.click("form#doc-form .form-actions button[type=submit]")
+    page.wait_for_url(lambda url: "/app/todo/" in url and not url.endswith("/new"))
+    from webapp.services import documents
+    from webapp.services.context import acting_as
+
+    with app.app_context(), acting_as("Administrator"):
+        documents.insert(documents.new_doc("ToDo", {"description": "someone else's"}))
+
+    page.goto("/app/server-script/new")
+    page.fill("#field-__name", "Own ToDos only")
+    page.select_option("#field-script_type", "Permission Query")
+    assert page.is_visible("[data-fieldname=reference_doctype]")
+    assert not page.is_visible("[data-fieldname=doctype_event]") and not page.is_visible("[data-fieldname=event_frequency]")
+    page.fill("#field-reference_doctype", "ToDo")
+    page.wait_for_selector(".code-editor[data-editor-mounted='1'] .cm-content")
+    page.click(".script-templates summary")
+    page.click("button[data-script-template]:has-text('Only my own ToDos')")
+    page.wait_for_selector(".code-editor[data-validate-status='ok']")
+    page.click("form#doc-form .form-actions button[type=submit]")
+    page.wait_for_url("**/app/server-script/Own%20ToDos%20only")
+
+    page.goto("/app/todo")
+    listing = page.inner_text("table.doc-list")
+    assert "the manager's own" in listing and "someone else's" not in listing
+
