@@ -287,3 +287,12 @@ def test_a_condition_cannot_write_or_read_private_tables(client, make_script, lo
     client.put("/api/resource/Server Script/Evil", json={"disabled": 1}, headers=admin_headers)
     assert rest_list(client) == ["ann closed", "ann open", "bob open"]
     assert client.post("/api/resource/ToDo", json={"description": "still writable"}).status_code == 200
+
+
+def test_a_script_that_lists_its_own_doctype_stops_instead_of_recursing(client, make_script, login_as, todos):
+    make_script("Recursive", 'n = len(frappe.get_list("ToDo"))\nconditions = "1=1"', script_type="Permission Query",
+                reference_doctype="ToDo")
+    login_as(BOB)
+    r = client.get("/api/resource/ToDo")
+    assert r.status_code == 417 and r.get_json()["exc_type"] == "ScriptNestingError"
+    assert "Server Script 'Recursive'" in r.get_json()["exception"]
