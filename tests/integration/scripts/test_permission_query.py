@@ -296,3 +296,17 @@ def test_a_script_that_lists_its_own_doctype_stops_instead_of_recursing(client, 
     r = client.get("/api/resource/ToDo")
     assert r.status_code == 417 and r.get_json()["exc_type"] == "ScriptNestingError"
     assert "Server Script 'Recursive'" in r.get_json()["exception"]
+
+
+def test_link_suggestions_are_filtered_and_a_failing_script_does_not_block_the_form(client, make_script, login_as,
+                                                                                     todos, admin_headers):
+    make_script("Users", 'conditions = "name = " + frappe.db.escape(user)', script_type="Permission Query",
+                reference_doctype="User")
+    sm = "sm@example.com"
+    login_as(sm, roles=["System Manager"])  # may read User: the form suggests users for allocated_to
+    html = client.get("/app/todo/new").get_data(as_text=True)
+    assert f'<option value="{sm}">' in html and f'<option value="{ANN}">' not in html
+    client.put("/api/resource/Server Script/Users", json={"script": 'frappe.throw("users are private")'},
+               headers=admin_headers)
+    r = client.get("/app/todo/new")
+    assert r.status_code == 200 and f'<option value="{sm}">' not in r.get_data(as_text=True)

@@ -15,7 +15,7 @@ from webapp.blueprints.desk import bp
 from webapp.blueprints.desk import forms as F
 from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType, Field
-from webapp.errors import DoesNotExistError, ValidationError
+from webapp.errors import DoesNotExistError, FrappeError, ValidationError
 from webapp.permissions import login_required
 from webapp.services import documents, permissions
 
@@ -140,10 +140,14 @@ def _link_options(meta: DocType, editable: list[Field]) -> dict[str, list[str]]:
     for f in fields:
         if f.fieldtype == "Link" and f.options and f.options not in out:
             target = registry.get(f.options)
+            out[f.options] = []
             if target is not None and not target.istable and permissions.has_permission(target.name, "read"):
-                out[f.options] = documents.get_list(target.name, pluck="name", limit_page_length=LINK_OPTIONS)
-            else:
-                out[f.options] = []
+                try:
+                    out[f.options] = documents.get_list(target.name, pluck="name", limit_page_length=LINK_OPTIONS)
+                except FrappeError:
+                    # Suggestions only: a failing Permission Query script on the linked doctype (its run is
+                    # in the execution log) must not keep the form from opening.
+                    pass
     return out
 
 
