@@ -103,15 +103,15 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def record(*, server_script: str, script_type: str, trigger: str, user: str, started: dt.datetime | float,
-           duration_ms: float, status: str, output: str, error: str) -> None:
+           duration_ms: float, status: str, output: str, error: str, engine: sa.Engine | None = None) -> None:
     """Queue the log row of one run. `started` is a datetime or a time.time() value; the row itself
-    is built when the batch is written."""
+    is built when the batch is written. `engine` is the current app's (see `current_engine()`)."""
     fields = (server_script, script_type, trigger, user, started, duration_ms, status, output, error)
-    if _writer.add(_engine(), fields):
+    if _writer.add(engine or current_engine(), fields):
         _write_when_done()
 
 
-def _engine() -> sa.Engine:
+def current_engine() -> sa.Engine:
     """The current app's engine (looked up once per transaction: a script run is short)."""
     memo = transaction_memo()
     if memo is None:

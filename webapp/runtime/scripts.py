@@ -104,14 +104,19 @@ def _as_error(info: cache.ScriptInfo, result) -> BaseException:
 
 def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | None = None,
         request_info: ReadOnlyNamespace | None = None, extra: dict[str, Any] | None = None,
-        budget: Limits | None = None):
+        budget: Limits | None = None, group: RunGroup | None = None, engine: Any = None):
+    """Run one script and log it; raise its error. Inside `group`, as one of the group's runs;
+    `engine` is the log's (looked up here when not given)."""
     if info.compiled is None:
         raise errors.ScriptError(f"Server Script {info.name!r} does not compile: {info.compile_error}")
     namespace = build_namespace(ctx, doc, request_info, extra)
     started = time.time()
     token = run_context.enter(ctx)
     try:
-        result = execute(info.compiled, namespace, budget or limits())
+        if group is not None:
+            result = group.run(info.compiled, namespace, budget)
+        else:
+            result = execute(info.compiled, namespace, budget or limits())
     finally:
         run_context.leave(token)
     output = result.output
@@ -122,7 +127,7 @@ def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | N
     error = result.error
     logs.record(server_script=info.name, script_type=info.script_type, trigger=trigger, user=ctx.user,
                 started=started, duration_ms=result.duration_ms, status=result.status, output=output,
-                error="" if error is None else _error_text(result))
+                error="" if error is None else _error_text(result), engine=engine)
     if error is not None:
         raise _as_error(info, result)
     return result
@@ -143,10 +148,11 @@ def on_document_event(doc: Document, event: str) -> None:
     user = acting_user()
     in_request = has_request_context()
     about = f"{doc.doctype} {doc.get('name') or '(new)'}"
-    with RunGroup(budget):  # one watchdog registration for the event's scripts, each with its own budget
+    engine = logs.current_engine()
+    with RunGroup(budget) as group:  # one watchdog registration for the event's scripts, each its own budget
         for info in scripts:
             run(info, RunContext(info.name, "DocType Event", user), f"{info.doctype_event} {about}", doc,
-                RequestNamespace("frappe.request") if in_request else None, None, budget)
+                RequestNamespace("frappe.request") if in_request else None, None, budget, group, engine)
 
 
 # -- API scripts ----------------------------------------------------------------------------------

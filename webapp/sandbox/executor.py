@@ -6,7 +6,6 @@ import importlib.util
 import os
 import time
 import types
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -236,6 +235,13 @@ class RunGroup:
         self.state = state
         return self
 
+    def run(self, compiled: CompiledScript, namespace: dict[str, Any], limits: Limits | None = None) -> RunResult:
+        """``execute()`` inside this group, without looking the group up again."""
+        state = self.state
+        if state is None or state.depth != 0:  # entered inside a run: that run's nested run
+            return execute(compiled, namespace, limits)
+        return _run_in_group(state, compiled, namespace, limits or self.limits)
+
     def __exit__(self, *exc_info: Any) -> None:
         state = self.state
         if state is None:
@@ -293,58 +299,22 @@ def _finish(compiled: CompiledScript, state: RunState, g: dict[str, Any], out: _
     return RunResult(status, out.text(), error, lineno, (time.perf_counter() - started) * 1000.0, g, out.log)
 
 
-def _exec_watched(compiled: CompiledScript, g: dict[str, Any], state: RunState,
-                  arm: Callable[[RunState, Any], None], arm_with: Any,
-                  disarm: Callable[[RunState], None]) -> BaseException | None:
-    """Run the script between ``arm(state, arm_with)`` and ``disarm(state)``. A kill may land
-    anywhere from arm() until disarm() has returned (even between these lines): it is caught until
-    then, and becomes the run's error unless the script had already failed."""
-    error: BaseException | None = None
-    armed = False
-    while True:
-        try:
-            if not armed:
-                armed = True
-                arm(state, arm_with)
-                error = _exec(compiled, g)
-            disarm(state)
-            return error
-        except _Kill as exc:
-            if error is None:
-                error = exc
-
-
 def _run_outermost(compiled: CompiledScript, namespace: dict[str, Any],
                    limits: Limits) -> RunResult:
-    started = time.perf_counter()
-    state = RunState(limits)
-    state.filenames.add(compiled.filename)
-    out = _Output(limits.max_output_chars)
-    g = _globals_for(namespace, state, out)
-    set_current_state(state)
-    try:
-        error = _exec_watched(compiled, g, state, WATCHDOG.register,
-                              stack_depth() + limits.max_recursion + RECURSION_MARGIN, WATCHDOG.unregister)
-    except BaseException:  # a failure of the sandbox itself: never leave the thread watched
-        WATCHDOG.unregister(state)
-        raise
-    finally:
-        set_current_state(None)
-    return _finish(compiled, state, g, out, error, started, state.killed)
-
-
-def _arm_group_run(state: RunState, limits: Limits) -> None:
-    now = time.monotonic()
-    state.mem_limit = WATCHDOG.recent_rss(now) + state.max_alloc
-    state.deadline = now + limits.timeout_s
+    """A lone run: a group of one."""
+    with RunGroup(limits) as group:
+        return _run_in_group(group.state, compiled, namespace, limits)  # type: ignore[arg-type]
 
 
 def _run_in_group(state: RunState, compiled: CompiledScript, namespace: dict[str, Any],
                   limits: Limits) -> RunResult:
-    """One run of a RunGroup: the group's state, re-armed with this run's full budget."""
+    """One outermost run, in a RunGroup: the group's state, armed with this run's full budget
+    from the moment the script starts and disarmed (a kill still pending dropped) before the
+    caller's code goes on."""
     started = time.perf_counter()
-    state.limits = limits
-    state.max_alloc = limits.memory_mb * 1048576
+    if limits is not state.limits:
+        state.limits = limits
+        state.max_alloc = limits.memory_mb * 1048576
     state.filenames = {compiled.filename}
     if state.stdlib_state:
         state.stdlib_state = {}
@@ -353,8 +323,24 @@ def _run_in_group(state: RunState, compiled: CompiledScript, namespace: dict[str
     out = _Output(limits.max_output_chars)
     g = _globals_for(namespace, state, out)
     state.depth = 1
+    error: BaseException | None = None
+    armed = False
     try:
-        error = _exec_watched(compiled, g, state, _arm_group_run, limits, WATCHDOG.end_run)
+        # A kill may land anywhere from arming until end_run() has returned (even between these
+        # lines): it is caught until then, and is the run's error unless the script already failed.
+        while True:
+            try:
+                if not armed:
+                    armed = True
+                    now = time.monotonic()
+                    state.mem_limit = WATCHDOG.recent_rss(now) + state.max_alloc
+                    state.deadline = now + limits.timeout_s
+                    error = _exec(compiled, g)
+                WATCHDOG.end_run(state)
+                break
+            except _Kill as exc:
+                if error is None:
+                    error = exc
     finally:
         state.depth = 0
     if error is None and state.ended_by is None:  # the common case, without _finish's checks

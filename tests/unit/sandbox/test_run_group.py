@@ -39,8 +39,8 @@ def _tid():
 
 
 def test_runs_are_separate() -> None:
-    with RunGroup():
-        first = run("x = 1\nprint('one')")
+    with RunGroup() as group:
+        first = group.run(compile_script("x = 1\nprint('one')"), {})
         second = run("print('two')\ny = globals_seen()", globals_seen=lambda: "x" in first.namespace)
         third = run("z = x")
     assert (first.status, first.output, first.namespace["x"]) == ("Success", "one\n", 1)
@@ -150,8 +150,8 @@ def test_random_state_does_not_leak_between_group_runs() -> None:
 
 def test_inside_a_run_a_group_does_nothing_and_runs_nest() -> None:
     def inner(source):
-        with RunGroup(Limits(timeout_s=30)):
-            result = execute(compile_script(source, "<inner>"), {}, Limits(timeout_s=30))
+        with RunGroup(Limits(timeout_s=30)) as group:
+            result = group.run(compile_script(source, "<inner>"), {}, Limits(timeout_s=30))
         if result.error is not None:
             raise result.error
         return result.output
