@@ -97,7 +97,11 @@ def _as_error(info: cache.ScriptInfo, result) -> BaseException:
             exc.args = (f"{type(exc).__name__} raised by Server Script {info.name!r}{line}",)
         return exc
     if isinstance(exc, SandboxError):
-        exc.args = (f"Server Script {info.name!r} stopped{line}: {exc}",)
+        # Named once, by the run it stopped: the runs it passes through on its way out (nested
+        # runs, a script listing its own doctype) do not wrap the message again.
+        if not getattr(exc, "_named", False):
+            exc.args = (f"Server Script {info.name!r} stopped{line}: {exc}",)
+            exc._named = True  # type: ignore[attr-defined]
         return exc
     return errors.ScriptError(f"Server Script {info.name!r} failed{line}: {type(exc).__name__}: {exc}")
 

@@ -296,6 +296,7 @@ def test_a_script_that_lists_its_own_doctype_stops_instead_of_recursing(client, 
     r = client.get("/api/resource/ToDo")
     assert r.status_code == 417 and r.get_json()["exc_type"] == "ScriptNestingError"
     assert "Server Script 'Recursive'" in r.get_json()["exception"]
+    assert r.get_json()["exception"].count("Server Script") == 1  # named once, not once per level
 
 
 def test_link_suggestions_are_filtered_and_a_failing_script_does_not_block_the_form(client, make_script, login_as,
