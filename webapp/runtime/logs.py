@@ -40,22 +40,23 @@ MAX_PENDING = 10_000
 
 
 class _Writer:
-    """Pending rows (engine, the fields given to record()) and the idle-time writer thread."""
+    """Pending rows (`queue()`'s tuples: the engine, then the row's fields) and the idle-time writer
+    thread."""
 
     def __init__(self) -> None:
-        self.pending: deque[tuple[sa.Engine, tuple]] = deque()
+        self.pending: deque[tuple] = deque()
         self.first_at = 0.0  # time.monotonic() when the oldest pending row was queued
         # Held while rows taken off `pending` are being written: flush() waits for a batch in flight.
         self.write_lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.start_lock = threading.Lock()
 
-    def add(self, engine: sa.Engine, fields: tuple) -> bool:
+    def add(self, row: tuple) -> bool:
         """Queue a row; True when the queue is due to be written."""
         now = time.monotonic()
         if not self.pending:
             self.first_at = now
-        self.pending.append((engine, fields))
+        self.pending.append(row)
         if self.thread is None:
             self._start()
         return now - self.first_at >= LINGER_S or len(self.pending) >= MAX_PENDING
@@ -81,7 +82,7 @@ class _Writer:
         if not self.write_lock.acquire(blocking=wait):
             return
         try:
-            batch: list[tuple[sa.Engine, tuple]] = []
+            batch: list[tuple] = []
             while self.pending:
                 batch.append(self.pending.popleft())
             if batch:
@@ -106,8 +107,14 @@ def record(*, server_script: str, script_type: str, trigger: str, user: str, sta
            duration_ms: float, status: str, output: str, error: str, engine: sa.Engine | None = None) -> None:
     """Queue the log row of one run. `started` is a datetime or a time.time() value; the row itself
     is built when the batch is written. `engine` is the current app's (see `current_engine()`)."""
-    fields = (server_script, script_type, trigger, user, started, duration_ms, status, output, error)
-    if _writer.add(engine or current_engine(), fields):
+    queue((engine or current_engine(), server_script, script_type, trigger, user, started, duration_ms, status, output,
+           error))
+
+
+def queue(row: tuple) -> None:
+    """record() with the row as one tuple, in record()'s order after the engine: for the run path,
+    which logs every script run (one tuple per row, no keyword matching)."""
+    if _writer.add(row):
         _write_when_done()
 
 
@@ -128,11 +135,11 @@ COLUMNS = ("name", "creation", "modified", "modified_by", "owner", "docstatus", 
 _SERVER_SCRIPT, _TRIGGER = COLUMNS.index("server_script"), COLUMNS.index("trigger")
 
 
-def _row(fields: tuple, name: str, datetime_as_text: bool) -> tuple:
+def _row(row: tuple, name: str, datetime_as_text: bool) -> tuple:
     """The values of one row in COLUMNS order. On SQLite a DATETIME is text in SQLAlchemy's format
     (what its bind processor would give, at a fraction of the cost); elsewhere the driver takes the
     datetime itself."""
-    server_script, script_type, trigger, user, started, duration_ms, status, output, error = fields
+    _engine, server_script, script_type, trigger, user, started, duration_ms, status, output, error = row
     if not isinstance(started, dt.datetime):
         started = dt.datetime.fromtimestamp(started)
     when: Any = started.isoformat(" ", "microseconds") if datetime_as_text else started
@@ -245,16 +252,17 @@ def _insert(engine: sa.Engine, rows: list[tuple]) -> None:
         _statement(engine).run(conn, rows)
 
 
-def _write(batch: list[tuple[sa.Engine, tuple]]) -> None:
+def _write(batch: list[tuple]) -> None:
     """One transaction per engine; when it fails, each row on its own, so one bad row (or a brief
     outage) loses no other row. A row that cannot be written is logged and dropped."""
     by_engine: dict[sa.Engine, list[tuple]] = {}
     names = os.urandom(5 * len(batch)).hex()  # one 10-character hash name per row, as make_hash() gives
-    for i, (engine, fields) in enumerate(batch):
+    for i, row in enumerate(batch):
+        engine = row[0]
         try:
-            values = _row(fields, names[10 * i:10 * i + 10], _statement(engine).datetime_as_text)
+            values = _row(row, names[10 * i:10 * i + 10], _statement(engine).datetime_as_text)
         except Exception:  # noqa: BLE001 - a malformed row is dropped, never the batch
-            log.exception("malformed Server Script Log row %r", fields[:3])
+            log.exception("malformed Server Script Log row %r", row[1:4])
             continue
         by_engine.setdefault(engine, []).append(values)
     for engine, rows in by_engine.items():

@@ -129,9 +129,8 @@ def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | N
     if ctx.logs:
         output = "\n".join([output, *ctx.logs] if output else ctx.logs)
     error = result.error
-    logs.record(server_script=info.name, script_type=info.script_type, trigger=trigger, user=ctx.user,
-                started=started, duration_ms=result.duration_ms, status=result.status, output=output,
-                error="" if error is None else _error_text(result), engine=engine)
+    logs.queue((engine or logs.current_engine(), info.name, info.script_type, trigger, ctx.user, started,
+                result.duration_ms, result.status, output, "" if error is None else _error_text(result)))
     if error is not None:
         raise _as_error(info, result)
     return result

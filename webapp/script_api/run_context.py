@@ -29,13 +29,7 @@ class RunContext:
 _current: contextvars.ContextVar[RunContext | None] = contextvars.ContextVar("script_run", default=None)
 
 
-def current() -> RunContext | None:
-    return _current.get()
-
-
-def enter(ctx: RunContext) -> contextvars.Token:
-    return _current.set(ctx)
-
-
-def leave(token: contextvars.Token) -> None:
-    _current.reset(token)
+# The ContextVar's own methods (C calls, no Python frame: they run twice per script run).
+current = _current.get  # () -> RunContext | None: the run in progress
+enter = _current.set  # (ctx) -> Token
+leave = _current.reset  # (token) -> None

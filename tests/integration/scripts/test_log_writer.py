@@ -111,7 +111,7 @@ def test_a_row_the_database_refuses_loses_no_other_row(app, make_script, no_writ
         from webapp.extensions import db
 
         # A value the database cannot store, as a row's datetime.
-        script_logs._writer.add(db.engine, ("bad", "API", "t", "u", dt.datetime.now(), 1.0, object(), "", ""))
+        script_logs._writer.add((db.engine, "bad", "API", "t", "u", dt.datetime.now(), 1.0, object(), "", ""))
     _insert_todo(app, "after")
     script_logs.flush()
     assert len(_stored_rows(app, server_script="stamp")) == 2
@@ -214,8 +214,8 @@ def test_rows_carry_what_sqlalchemy_would_bind(app, when):
         dialect = db.engine.dialect
         t = script_logs._log_table()
         statement = script_logs._statement(db.engine)
-        values = script_logs._row(("s", "API", "t" * 200, "u", when, 1.23456, "Success", "out", ""), "abc",
-                                  statement.datetime_as_text)
+        values = script_logs._row((db.engine, "s", "API", "t" * 200, "u", when, 1.23456, "Success", "out", ""),
+                                  "abc", statement.datetime_as_text)
         for column, value in zip(script_logs.COLUMNS, values, strict=True):
             process = t.c[column].type.dialect_impl(dialect).bind_processor(dialect)
             expected = {"name": "abc", "started": when, "creation": when, "modified": when, "duration_ms": 1.235,
