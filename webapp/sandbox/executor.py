@@ -133,11 +133,13 @@ def fast_from_source() -> types.ModuleType:
 _fast = _load_fast()
 _BUILTINS = guards.base_builtins()
 _BUILTINS["__import__"] = guarded_import
+_SCRIPT_BUILTINS = dict(_BUILTINS)  # what safe_builtins() answers: the builtins without the guards
 
-# The guard names the compiled code calls; copied into every run's globals.
-_GUARD_GLOBALS: dict[str, Any] = {
-    "__builtins__": _BUILTINS,
-    "__name__": "__server_script__",
+# The guard names the compiled code calls. They live in the builtins every run shares, not in each
+# run's globals: a run's globals stay small (one short dict per run instead of one with every
+# guard copied in), and LOAD_GLOBAL finds them just as fast. Scripts cannot name them (names
+# starting with "_" are refused at compile time), and a caller's namespace may not shadow them.
+_GUARDS: dict[str, Any] = {
     "__metaclass__": guards.script_class,
     "_getattr_": guards.guarded_getattr,
     "_getitem_": guards.guarded_getitem,
@@ -158,13 +160,20 @@ _GUARD_GLOBALS: dict[str, Any] = {
     "_int_": int,
     "_float_": float,
 }
+_BUILTINS.update(_GUARDS)
+# What every run's globals start with besides the caller's namespace.
+_GUARD_GLOBALS: dict[str, Any] = {"__builtins__": _BUILTINS, "__name__": "__server_script__"}
 _PER_RUN_NAMES = ("_print_", "_check_", "_print", "_killed_")
 _INJECTED_SET = frozenset(_GUARD_GLOBALS) | frozenset(_PER_RUN_NAMES)
+# Names a caller's namespace may not hold (it would shadow a guard); __builtins__ and __name__
+# are simply replaced.
+_RESERVED = frozenset(_GUARDS) | frozenset(_PER_RUN_NAMES)
 
 
 def safe_builtins() -> dict[str, Any]:
-    """A copy of the builtins scripts get (incl. the guarded ``__import__``)."""
-    return dict(_BUILTINS)
+    """A copy of the builtins scripts can name (incl. the guarded ``__import__``; without the
+    guard functions the compiled code calls)."""
+    return dict(_SCRIPT_BUILTINS)
 
 
 def _script_lineno(exc: BaseException, filenames: set[str]) -> int | None:
@@ -254,6 +263,9 @@ class RunGroup:
 
 
 def _globals_for(namespace: dict[str, Any], state: RunState, out: _Output) -> dict[str, Any]:
+    if not _RESERVED.isdisjoint(namespace):
+        raise ValueError(f"a script's namespace cannot hold {sorted(_RESERVED.intersection(namespace))}: "
+                         "the sandbox's guards use those names")
     g = dict(namespace)
     g.update(_GUARD_GLOBALS)
     g["_print_"] = out.factory

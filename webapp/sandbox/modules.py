@@ -34,6 +34,16 @@ ALLOWED_MODULES: tuple[str, ...] = (
 )
 
 
+class _SharedPartType(type):
+    """The class of a namespace's shared part (``ReadOnlyNamespace._shared_part``): read-only too."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        raise AttributeError(f"'{cls.__ns_name__}' is read-only: cannot set '{name}'")
+
+    def __delattr__(cls, name: str) -> None:
+        raise AttributeError(f"'{cls.__ns_name__}' is read-only: cannot delete '{name}'")
+
+
 class ReadOnlyNamespace:
     """An object exposing the given attributes read-only (for module stand-ins and API namespaces).
 
@@ -50,12 +60,24 @@ class ReadOnlyNamespace:
         d.update(more)
         d["__ns_name__"] = name
 
+    __ns_name__ = "namespace"
+
     @classmethod
-    def adopt(cls, name: str, attrs: dict[str, Any]) -> ReadOnlyNamespace:
-        """A namespace whose attributes ARE ``attrs`` (no copy): for a caller that builds a fresh
-        dict per namespace (one per script run) and never touches it again."""
+    def _shared_part(cls, name: str, attrs: Mapping[str, Any]) -> type[ReadOnlyNamespace]:
+        """A subclass holding ``attrs`` as class attributes, for namespaces made per run around a
+        large part they all share (``frappe``): each instance (``_with(own)``) then holds only its
+        own names, not a copy of the shared ones, and reads either kind as fast. Shared values are
+        stored as staticmethods so that none is bound to the instance."""
+        body: dict[str, Any] = {"__ns_name__": name, "__ns_shared__": tuple(attrs)}
+        for key, value in attrs.items():
+            body[key] = value if isinstance(value, type) else staticmethod(value)
+        return _SharedPartType(f"ReadOnlyNamespace[{name}]", (cls,), body)
+
+    @classmethod
+    def _with(cls, attrs: dict[str, Any]) -> ReadOnlyNamespace:
+        """An instance whose own attributes ARE ``attrs`` (no copy): for a caller that builds a
+        fresh dict per namespace (one per script run) and never touches it again."""
         ns = object.__new__(cls)
-        attrs["__ns_name__"] = name
         object.__setattr__(ns, "__dict__", attrs)
         return ns
 
@@ -66,13 +88,14 @@ class ReadOnlyNamespace:
         raise AttributeError(f"'{self.__ns_name__}' is read-only: cannot delete '{name}'")
 
     def __getattr__(self, name: str) -> Any:  # only called when the attribute is missing
-        raise AttributeError(f"'{self.__dict__['__ns_name__']}' has no attribute '{name}'")
+        raise AttributeError(f"'{self.__ns_name__}' has no attribute '{name}'")
 
     def __repr__(self) -> str:
         return f"<{self.__ns_name__}>"
 
     def __dir__(self) -> list[str]:
-        return sorted(k for k in self.__dict__ if not k.startswith("_"))
+        names = set(getattr(type(self), "__ns_shared__", ())) | set(self.__dict__)
+        return sorted(k for k in names if not k.startswith("_"))
 
 
 def _public(module: Any, names: Iterable[str]) -> dict[str, Any]:

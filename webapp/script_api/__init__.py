@@ -91,8 +91,10 @@ def _static() -> dict[str, Any]:
     # The names every run gets beside `frappe` (read-only objects and functions: shared by reference).
     globals_ = {"json": _json_namespace(), "_dict": _dict, "run_script": calls.run_script, "log": calls.log,
                 "as_json": as_json}
-    # `frappe` of each kind of run without the per-run names: each run copies one (see build_namespace).
-    kinds = {kind: {**base, "db": db_api_kind if kind in API_KINDS else db_event}
+    # `frappe` of each kind of run, its shared part held by a class: a run's own `frappe` holds
+    # only the per-run names (see build_namespace).
+    kinds = {kind: ReadOnlyNamespace._shared_part("frappe", {**base, "db": db_api_kind if kind in API_KINDS
+                                                             else db_event})
              for kind in ("DocType Event", "API", "Scheduler Event", "Permission Query")}
     return {"base": base, "db_event": db_event, "db_api": db_api_kind, "globals": globals_, "kinds": kinds}
 
@@ -113,15 +115,10 @@ def _session(user: str) -> ReadOnlyNamespace:
 def build_namespace(ctx: RunContext, doc: Document | None = None, request_info: ReadOnlyNamespace | None = None,
                     extra: dict[str, Any] | None = None) -> dict[str, Any]:
     static = _static()
-    attrs = static["kinds"][ctx.kind].copy()
-    attrs["flags"] = ctx.flags
-    attrs["response"] = ctx.response
-    attrs["form_dict"] = ctx.form_dict
-    attrs["session"] = _session(ctx.user)
-    attrs["user"] = ctx.user
-    attrs["request"] = request_info
     ns = static["globals"].copy()
-    ns["frappe"] = ReadOnlyNamespace.adopt("frappe", attrs)
+    ns["frappe"] = static["kinds"][ctx.kind]._with({
+        "flags": ctx.flags, "response": ctx.response, "form_dict": ctx.form_dict, "session": _session(ctx.user),
+        "user": ctx.user, "request": request_info})
     ns["args"] = ctx.form_dict
     if doc is not None:
         ns["doc"] = doc

@@ -87,7 +87,7 @@ def test_the_compiled_build_is_used_where_it_was_built() -> None:
     if not os.environ.get("REQUIRE_ALL_TESTS") and not executor._fast.compiled():
         pytest.skip("the Cython build of the sandbox speedups is not there (scripts/build_speedups.py)")
     assert executor._fast.compiled()
-    assert executor._GUARD_GLOBALS["_mul_"] is executor._fast.mul
+    assert executor._GUARDS["_mul_"] is executor._fast.mul
 
 
 def test_a_stale_build_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,10 +110,10 @@ def test_scripts_run_the_same_with_the_source_guards(monkeypatch: pytest.MonkeyP
     source = executor.fast_from_source()
     script = compile_script("x = 6 * 7\ny = 'a%sb' % 'c'\nz = [i * 2 for i in range(3)]\nd = {}\nd['k'] = x % 5\n")
     for fast in (executor._fast, source):
-        monkeypatch.setitem(executor._GUARD_GLOBALS, "_mul_", fast.mul)
-        monkeypatch.setitem(executor._GUARD_GLOBALS, "_mod_", fast.mod)
-        monkeypatch.setitem(executor._GUARD_GLOBALS, "_write_", fast.write)
-        monkeypatch.setitem(executor._GUARD_GLOBALS, "_getiter_", fast.getiter)
+        monkeypatch.setitem(executor._BUILTINS, "_mul_", fast.mul)
+        monkeypatch.setitem(executor._BUILTINS, "_mod_", fast.mod)
+        monkeypatch.setitem(executor._BUILTINS, "_write_", fast.write)
+        monkeypatch.setitem(executor._BUILTINS, "_getiter_", fast.getiter)
         result = execute(script, {})
         assert result.status == "Success", result.error
         assert (result.namespace["x"], result.namespace["y"], result.namespace["z"], result.namespace["d"]) == (

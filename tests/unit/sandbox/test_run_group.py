@@ -222,3 +222,9 @@ def test_a_forked_child_has_a_working_watchdog() -> None:
             os.kill(pid, 9)
         os.waitpid(pid, 0)
     assert answer == "Timeout"
+
+
+@pytest.mark.parametrize("name", ["_getattr_", "_write_", "_getiter_", "_print_", "_check_", "_killed_"])
+def test_a_namespace_cannot_shadow_a_guard(name: str) -> None:
+    with pytest.raises(ValueError, match="guards use those names"):
+        execute(compile_script("x = 1"), {name: lambda *a: None})

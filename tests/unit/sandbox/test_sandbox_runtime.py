@@ -236,6 +236,32 @@ def test_read_only_namespace() -> None:
     assert isinstance(result.error, AttributeError)
 
 
+def test_namespace_with_a_shared_part() -> None:
+    def shout(text):
+        return str(text).upper()
+
+    shared = ReadOnlyNamespace._shared_part("frappe", {"shout": shout, "ValidationError": ValidationError,
+                                                       "utils": ReadOnlyNamespace("frappe.utils", {"n": 1})})
+    one, two = shared._with({"flags": _dict()}), shared._with({"flags": _dict()})
+    # Shared functions are not bound to the instance; per-run names are the instance's own.
+    assert one.shout("a") == "A" and one.ValidationError is ValidationError and one.utils.n == 1
+    assert one.flags is not two.flags
+    assert dir(one) == ["ValidationError", "flags", "shout", "utils"]
+    for target in (one, shared):
+        with pytest.raises(AttributeError):
+            target.shout = None
+    with pytest.raises(AttributeError, match="'frappe' has no attribute 'nope'"):
+        one.nope  # noqa: B018
+    ok_run = ok("frappe.flags.x = frappe.shout('y')\nout = frappe.flags.x", frappe=one)
+    assert ok_run.namespace["out"] == "Y" and two.flags == {}
+    for source in ("frappe.shout = 1", "frappe.flags = 1", "del frappe.shout"):
+        assert run(source, frappe=one).status == "Error", source
+    assert shared.shout is shout  # nothing a script did changed the shared part
+    for source in ("x = frappe._with({})", "x = frappe.__ns_shared__", "x = frappe.__class__"):
+        with pytest.raises(ScriptCompileError):
+            compile_script(source)
+
+
 def test_mark_writable_only_affects_marked_classes() -> None:
     class Plain(dict):
         pass
