@@ -13,7 +13,6 @@ from . import guards
 from .errors import ScriptMemoryError, ScriptNestingError, ScriptTimeoutError
 from .limits import (
     DEFAULT_LIMITS,
-    NEVER,
     RECURSION_MARGIN,
     WATCHDOG,
     Limits,
@@ -232,8 +231,6 @@ class RunGroup:
         if current_state() is not None:
             return self
         state = RunState(self.limits)
-        state.depth = 0
-        state.deadline = state.mem_limit = NEVER
         set_current_state(state)
         try:
             WATCHDOG.register(state, stack_depth() + GROUP_FRAMES + self.limits.max_recursion + RECURSION_MARGIN)

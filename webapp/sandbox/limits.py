@@ -93,7 +93,8 @@ read_rss = _read_rss_factory()
 
 
 class RunState:
-    """Budget and kill flag shared by an outermost run and every run nested in it (same thread)."""
+    """Budget and kill flag of a RunGroup's runs, shared by every run nested in one (same thread).
+    Made disarmed: each run of the group arms it with its own deadline and memory limit."""
 
     __slots__ = ("tid", "limits", "deadline", "mem_limit", "max_alloc", "killed", "killed_at",
                  "last_sent", "depth", "filenames", "stdlib_state", "rec_limit", "check",
@@ -104,13 +105,13 @@ class RunState:
         self.limits = limits
         # The recursion budget the limit was raised for (a group's runs share their group's).
         self.max_recursion = limits.max_recursion
-        self.deadline = time.monotonic() + limits.timeout_s
+        self.deadline = NEVER
         self.max_alloc = limits.memory_mb * 1024 * 1024
-        self.mem_limit = WATCHDOG.recent_rss() + self.max_alloc
+        self.mem_limit = NEVER
         self.killed: str | None = None
         self.killed_at = 0.0
         self.last_sent = 0.0
-        self.depth = 1
+        self.depth = 0  # in a run: 1, plus one per nested run
         self.filenames: set[str] = set()
         self.stdlib_state: dict = {}
         self.rec_limit: int | None = None  # the thread's recursion limit before this run

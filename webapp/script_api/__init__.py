@@ -116,9 +116,10 @@ def build_namespace(ctx: RunContext, doc: Document | None = None, request_info: 
                     extra: dict[str, Any] | None = None) -> dict[str, Any]:
     static = _static()
     ns = static["globals"].copy()
+    user = ctx.user
     ns["frappe"] = static["kinds"][ctx.kind]._with({
-        "flags": ctx.flags, "response": ctx.response, "form_dict": ctx.form_dict, "session": _session(ctx.user),
-        "user": ctx.user, "request": request_info})
+        "flags": ctx.flags, "response": ctx.response, "form_dict": ctx.form_dict,
+        "session": _sessions.get(user) or _session(user), "user": user, "request": request_info})
     ns["args"] = ctx.form_dict
     if doc is not None:
         ns["doc"] = doc
