@@ -26,8 +26,6 @@ from .limits import (
 from .modules import guarded_import
 from .policy import CompiledScript
 
-TRUNCATED_MARKER = "\n[output truncated]"
-
 
 @dataclass(slots=True)
 class RunResult:
@@ -53,55 +51,6 @@ class RunResult:
             self._namespace = {k: v for k, v in self.run_globals.items()
                                if k not in _INJECTED_SET and not (k == "log" and log is not None and v == log)}
         return self._namespace
-
-
-class _Output:
-    """Where ``print`` (and a default ``log``) write; capped at ``limit`` characters."""
-
-    __slots__ = ("parts", "size", "limit", "truncated")
-
-    def __init__(self, limit: int) -> None:
-        self.parts: list[str] = []
-        self.size = 0
-        self.limit = limit
-        self.truncated = False
-
-    def write(self, text: str) -> None:
-        if self.truncated:
-            return
-        room = self.limit - self.size
-        if len(text) > room:
-            self.parts.append(text[:max(room, 0)])
-            self.parts.append(TRUNCATED_MARKER)
-            self.size = self.limit
-            self.truncated = True
-            return
-        self.parts.append(text)
-        self.size += len(text)
-
-    def text(self) -> str:
-        return "".join(self.parts)
-
-    # RestrictedPython compiles ``print(...)`` to ``_print._call_print(...)`` and ``printed``
-    # to ``_print()``, after ``_print = _print_(_getattr_)`` in each function that prints.
-    def _call_print(self, *objects: Any, sep: Any = " ", end: Any = "\n", file: Any = None,
-                    flush: bool = False) -> None:
-        sep = " " if sep is None else sep
-        end = "\n" if end is None else end
-        if not isinstance(sep, str) or not isinstance(end, str):
-            raise TypeError("sep and end must be strings")
-        if self.truncated:
-            return
-        self.write(sep.join([str(o) for o in objects]) + end)
-
-    def __call__(self) -> str:
-        return self.text()
-
-    def factory(self, _getattr_: Any = None) -> _Output:
-        return self
-
-    def log(self, *objects: Any) -> None:
-        self._call_print(*objects)
 
 
 def _load_fast() -> types.ModuleType:
@@ -259,18 +208,18 @@ class RunGroup:
             set_current_state(None)
 
 
-def _globals_for(namespace: dict[str, Any], state: RunState, out: _Output) -> dict[str, Any]:
+def _globals_for(namespace: dict[str, Any], state: RunState) -> dict[str, Any]:
     if not _RESERVED.isdisjoint(namespace):
         raise ValueError(f"a script's namespace cannot hold {sorted(_RESERVED.intersection(namespace))}: "
                          "the sandbox's guards use those names")
     g = dict(namespace)
     g.update(_GUARD_GLOBALS)
-    g["_print_"] = out.factory
+    g["_print_"] = state.printer
     g["_check_"] = state.check
     g["_killed_"] = state.killed is not None
     state.run_globals.append(g)
     if "log" not in g:
-        g["log"] = out.log
+        g["log"] = state.logger
     return g
 
 
@@ -285,7 +234,7 @@ def _exec(compiled: CompiledScript, g: dict[str, Any]) -> BaseException | None:
     return None
 
 
-def _finish(compiled: CompiledScript, state: RunState, g: dict[str, Any], out: _Output,
+def _finish(compiled: CompiledScript, state: RunState, g: dict[str, Any], output: str,
             error: BaseException | None, started: float, killed: str | None) -> RunResult:
     lineno = _script_lineno(error, state.filenames) if error is not None else None
     status = "Success" if error is None else "Error"
@@ -305,7 +254,7 @@ def _finish(compiled: CompiledScript, state: RunState, g: dict[str, Any], out: _
         error = state.kill_error(status)
     if state.run_globals and state.run_globals[-1] is g:
         state.run_globals.pop()
-    return RunResult(status, out.text(), error, lineno, (time.perf_counter() - started) * 1000.0, g, out.log)
+    return RunResult(status, output, error, lineno, (time.perf_counter() - started) * 1000.0, g, state.logger)
 
 
 def _run_outermost(compiled: CompiledScript, namespace: dict[str, Any],
@@ -329,8 +278,9 @@ def _run_in_group(state: RunState, compiled: CompiledScript, namespace: dict[str
         state.stdlib_state = {}
     state.ended_by = None
     state.last_sent = 0.0
-    out = _Output(limits.max_output_chars)
-    g = _globals_for(namespace, state, out)
+    state.out = None
+    state.out_limit = limits.max_output_chars
+    g = _globals_for(namespace, state)
     state.depth = 1
     error: BaseException | None = None
     armed = False
@@ -352,10 +302,11 @@ def _run_in_group(state: RunState, compiled: CompiledScript, namespace: dict[str
                     error = exc
     finally:
         state.depth = 0
+    output = state.take_output()
     if error is None and state.ended_by is None:  # the common case, without _finish's checks
         state.run_globals.pop()
-        return RunResult("Success", out.text(), None, None, (time.perf_counter() - started) * 1000.0, g, out.log)
-    return _finish(compiled, state, g, out, error, started, state.ended_by)
+        return RunResult("Success", output, None, None, (time.perf_counter() - started) * 1000.0, g, state.logger)
+    return _finish(compiled, state, g, output, error, started, state.ended_by)
 
 
 def _run_nested(state: RunState, compiled: CompiledScript, namespace: dict[str, Any],
@@ -367,8 +318,10 @@ def _run_nested(state: RunState, compiled: CompiledScript, namespace: dict[str, 
         return RunResult("Error", "", ScriptNestingError(
             f"Too many nested script runs (more than {state.limits.max_nesting})"),
             None, 0.0, {})
-    out = _Output(limits.max_output_chars)
-    g = _globals_for(namespace, state, out)
+    g = _globals_for(namespace, state)
+    # The inner run prints to an output of its own; the outer run's is put back after it.
+    outer_out, outer_limit = state.out, state.out_limit
+    state.out, state.out_limit = None, limits.max_output_chars
     # The inner run may shorten the deadline, never extend it.
     saved_deadline = state.deadline
     state.deadline = min(state.deadline, time.monotonic() + limits.timeout_s)
@@ -381,7 +334,9 @@ def _run_nested(state: RunState, compiled: CompiledScript, namespace: dict[str, 
     finally:
         state.depth -= 1
         state.deadline = saved_deadline
-    result = _finish(compiled, state, g, out, error, started, state.killed)
+        output = state.take_output()
+        state.out, state.out_limit = outer_out, outer_limit
+    result = _finish(compiled, state, g, output, error, started, state.killed)
     if added_filename:
         state.filenames.discard(compiled.filename)
     if state.killed is not None:

@@ -19,6 +19,7 @@ import sysconfig
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import ScriptMemoryError, ScriptTimeoutError
 
@@ -92,13 +93,62 @@ def _read_rss_factory():  # type: ignore[no-untyped-def]
 read_rss = _read_rss_factory()
 
 
+TRUNCATED_MARKER = "\n[output truncated]"
+
+
+class _Output:
+    """Where ``print`` (and a default ``log``) write; capped at ``limit`` characters."""
+
+    __slots__ = ("parts", "size", "limit", "truncated")
+
+    def __init__(self, limit: int) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.limit = limit
+        self.truncated = False
+
+    def write(self, text: str) -> None:
+        if self.truncated:
+            return
+        room = self.limit - self.size
+        if len(text) > room:
+            self.parts.append(text[:max(room, 0)])
+            self.parts.append(TRUNCATED_MARKER)
+            self.size = self.limit
+            self.truncated = True
+            return
+        self.parts.append(text)
+        self.size += len(text)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    # RestrictedPython compiles ``print(...)`` to ``_print._call_print(...)`` and ``printed``
+    # to ``_print()``, after ``_print = _print_(_getattr_)`` in each function that prints.
+    def _call_print(self, *objects: Any, sep: Any = " ", end: Any = "\n", file: Any = None,
+                    flush: bool = False) -> None:
+        sep = " " if sep is None else sep
+        end = "\n" if end is None else end
+        if not isinstance(sep, str) or not isinstance(end, str):
+            raise TypeError("sep and end must be strings")
+        if self.truncated:
+            return
+        self.write(sep.join([str(o) for o in objects]) + end)
+
+    def __call__(self) -> str:
+        return self.text()
+
+    def log(self, *objects: Any) -> None:
+        self._call_print(*objects)
+
+
 class RunState:
     """Budget and kill flag of a RunGroup's runs, shared by every run nested in one (same thread).
     Made disarmed: each run of the group arms it with its own deadline and memory limit."""
 
     __slots__ = ("tid", "limits", "deadline", "mem_limit", "max_alloc", "killed", "killed_at",
                  "last_sent", "depth", "filenames", "stdlib_state", "rec_limit", "check",
-                 "run_globals", "ended_by", "max_recursion")
+                 "run_globals", "ended_by", "max_recursion", "out", "out_limit", "printer", "logger")
 
     def __init__(self, limits: Limits) -> None:
         self.tid = threading.get_ident()
@@ -121,6 +171,26 @@ class RunState:
         self.ended_by: str | None = None
         # The checkpoint the policy injects as ``_check_()``: a bound method is the cheapest call.
         self.check = self._check
+        # The output of the run in progress, made when it first prints (most scripts never do):
+        # ``_print_`` and the default ``log`` are these two methods, bound once per group.
+        self.out: _Output | None = None
+        self.out_limit = limits.max_output_chars
+        self.printer = self._printer
+        self.logger = self._log
+
+    def _printer(self, _getattr_: Any = None) -> _Output:
+        out = self.out
+        if out is None:
+            out = self.out = _Output(self.out_limit)
+        return out
+
+    def _log(self, *objects: Any) -> None:
+        self._printer()._call_print(*objects)
+
+    def take_output(self) -> str:
+        """What the run in progress printed (and forget it)."""
+        out, self.out = self.out, None
+        return "" if out is None else out.text()
 
     def _check(self) -> None:
         if self.killed is not None:

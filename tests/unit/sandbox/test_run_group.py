@@ -228,3 +228,20 @@ def test_a_forked_child_has_a_working_watchdog() -> None:
 def test_a_namespace_cannot_shadow_a_guard(name: str) -> None:
     with pytest.raises(ValueError, match="guards use those names"):
         execute(compile_script("x = 1"), {name: lambda *a: None})
+
+
+def test_output_belongs_to_the_run_that_printed() -> None:
+    def run_script(source):
+        result = execute(compile_script(source, "<inner>"), {}, Limits(max_output_chars=5))
+        return result.output
+
+    with RunGroup() as group:
+        outer = group.run(compile_script("print('a')\ninner = run_script('print(123456789)')\nprint('b')\n"
+                                         "log('c')\nx = printed"), {"run_script": run_script})
+        quiet = group.run(compile_script("x = 1"), {})
+        logged = group.run(compile_script("log('only', 'this')"), {})
+    assert outer.status == "Success", outer.error
+    assert outer.output == "a\nb\nc\n" and outer.namespace["x"] == "a\nb\nc\n"
+    assert outer.namespace["inner"] == "12345\n[output truncated]"  # the inner run's own cap
+    assert "log" not in outer.namespace  # the default log is the sandbox's, not the script's
+    assert quiet.output == "" and logged.output == "only this\n"
