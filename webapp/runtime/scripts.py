@@ -118,9 +118,9 @@ def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | N
     token = run_context.enter(ctx)
     try:
         if group is not None:
-            result = group.run(info.compiled, namespace, budget)
+            result = group.run(info.compiled, namespace, budget, own=True)
         else:
-            result = execute(info.compiled, namespace, budget or limits())
+            result = execute(info.compiled, namespace, budget or limits(), own=True)
     finally:
         run_context.leave(token)
     output = result.output

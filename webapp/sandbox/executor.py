@@ -135,8 +135,9 @@ def _script_lineno(exc: BaseException, filenames: set[str]) -> int | None:
 
 
 def execute(compiled: CompiledScript, namespace: dict[str, Any],
-            limits: Limits | None = None) -> RunResult:
-    """Run ``compiled`` with a copy of ``namespace`` as its globals.
+            limits: Limits | None = None, *, own: bool = False) -> RunResult:
+    """Run ``compiled`` with a copy of ``namespace`` as its globals (with ``own=True``, with
+    ``namespace`` itself: for a caller that made that dict for this run and hands it over).
 
     Script errors come back in the RunResult, never raised. Re-entrant: a script may call Python
     code that runs another script; the inner run shares the outer run's deadline and memory
@@ -147,10 +148,10 @@ def execute(compiled: CompiledScript, namespace: dict[str, Any],
     limits = limits or DEFAULT_LIMITS
     outer = current_state()
     if outer is None:
-        return _run_outermost(compiled, namespace, limits)
+        return _run_outermost(compiled, namespace, limits, own)
     if outer.depth == 0:
-        return _run_in_group(outer, compiled, namespace, limits)
-    return _run_nested(outer, compiled, namespace, limits)
+        return _run_in_group(outer, compiled, namespace, limits, own)
+    return _run_nested(outer, compiled, namespace, limits, own)
 
 
 # Frames between a RunGroup's ``with`` and the scripts its runs execute (the caller's run function,
@@ -190,12 +191,13 @@ class RunGroup:
         self.state = state
         return self
 
-    def run(self, compiled: CompiledScript, namespace: dict[str, Any], limits: Limits | None = None) -> RunResult:
+    def run(self, compiled: CompiledScript, namespace: dict[str, Any], limits: Limits | None = None, *,
+            own: bool = False) -> RunResult:
         """``execute()`` inside this group, without looking the group up again."""
         state = self.state
         if state is None or state.depth != 0:  # entered inside a run: that run's nested run
-            return execute(compiled, namespace, limits)
-        return _run_in_group(state, compiled, namespace, limits or self.limits)
+            return execute(compiled, namespace, limits, own=own)
+        return _run_in_group(state, compiled, namespace, limits or self.limits, own)
 
     def __exit__(self, *exc_info: Any) -> None:
         state = self.state
@@ -208,11 +210,11 @@ class RunGroup:
             set_current_state(None)
 
 
-def _globals_for(namespace: dict[str, Any], state: RunState) -> dict[str, Any]:
+def _globals_for(namespace: dict[str, Any], state: RunState, own: bool) -> dict[str, Any]:
     if not _RESERVED.isdisjoint(namespace):
         raise ValueError(f"a script's namespace cannot hold {sorted(_RESERVED.intersection(namespace))}: "
                          "the sandbox's guards use those names")
-    g = dict(namespace)
+    g = namespace if own else dict(namespace)
     g.update(_GUARD_GLOBALS)
     g["_print_"] = state.printer
     g["_check_"] = state.check
@@ -257,15 +259,15 @@ def _finish(compiled: CompiledScript, state: RunState, g: dict[str, Any], output
     return RunResult(status, output, error, lineno, (time.perf_counter() - started) * 1000.0, g, state.logger)
 
 
-def _run_outermost(compiled: CompiledScript, namespace: dict[str, Any],
-                   limits: Limits) -> RunResult:
+def _run_outermost(compiled: CompiledScript, namespace: dict[str, Any], limits: Limits,
+                   own: bool) -> RunResult:
     """A lone run: a group of one."""
     with RunGroup(limits) as group:
-        return _run_in_group(group.state, compiled, namespace, limits)  # type: ignore[arg-type]
+        return _run_in_group(group.state, compiled, namespace, limits, own)  # type: ignore[arg-type]
 
 
 def _run_in_group(state: RunState, compiled: CompiledScript, namespace: dict[str, Any],
-                  limits: Limits) -> RunResult:
+                  limits: Limits, own: bool) -> RunResult:
     """One outermost run, in a RunGroup: the group's state, armed with this run's full budget
     from the moment the script starts and disarmed (a kill still pending dropped) before the
     caller's code goes on."""
@@ -273,14 +275,16 @@ def _run_in_group(state: RunState, compiled: CompiledScript, namespace: dict[str
     if limits is not state.limits:
         state.limits = limits
         state.max_alloc = limits.memory_mb * 1048576
-    state.filenames = {compiled.filename}
+    filenames = state.filenames
+    filenames.clear()
+    filenames.add(compiled.filename)
     if state.stdlib_state:
         state.stdlib_state = {}
     state.ended_by = None
     state.last_sent = 0.0
     state.out = None
     state.out_limit = limits.max_output_chars
-    g = _globals_for(namespace, state)
+    g = _globals_for(namespace, state, own)
     state.depth = 1
     error: BaseException | None = None
     armed = False
@@ -310,7 +314,7 @@ def _run_in_group(state: RunState, compiled: CompiledScript, namespace: dict[str
 
 
 def _run_nested(state: RunState, compiled: CompiledScript, namespace: dict[str, Any],
-                limits: Limits) -> RunResult:
+                limits: Limits, own: bool) -> RunResult:
     started = time.perf_counter()
     if state.killed is not None:
         raise state.kill_error()
@@ -318,7 +322,7 @@ def _run_nested(state: RunState, compiled: CompiledScript, namespace: dict[str, 
         return RunResult("Error", "", ScriptNestingError(
             f"Too many nested script runs (more than {state.limits.max_nesting})"),
             None, 0.0, {})
-    g = _globals_for(namespace, state)
+    g = _globals_for(namespace, state, own)
     # The inner run prints to an output of its own; the outer run's is put back after it.
     outer_out, outer_limit = state.out, state.out_limit
     state.out, state.out_limit = None, limits.max_output_chars

@@ -245,3 +245,15 @@ def test_output_belongs_to_the_run_that_printed() -> None:
     assert outer.namespace["inner"] == "12345\n[output truncated]"  # the inner run's own cap
     assert "log" not in outer.namespace  # the default log is the sandbox's, not the script's
     assert quiet.output == "" and logged.output == "only this\n"
+
+
+def test_an_owned_namespace_is_the_runs_globals_and_a_lent_one_is_copied() -> None:
+    lent = {"a": 1}
+    result = execute(compile_script("b = a + 1"), lent)
+    assert lent == {"a": 1} and result.namespace["b"] == 2
+    owned = {"a": 1}
+    with RunGroup() as group:
+        result = group.run(compile_script("b = a + 1"), owned, own=True)
+    assert owned["b"] == 2 and result.namespace["b"] == 2
+    with pytest.raises(ValueError, match="guards use those names"):
+        execute(compile_script("x = 1"), {"_getattr_": None}, own=True)
