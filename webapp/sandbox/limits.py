@@ -32,9 +32,11 @@ UNSAFE_GRACE_S = 0.5
 # After the last run ends the thread keeps ticking this long, so back-to-back runs (ten scripts on
 # one event, an API method under load) neither wake it (a GIL hand-off at the caller's next system
 # call) nor read /proc themselves: a run's memory baseline is the last tick's reading when it is
-# at most RSS_FRESH_S old.
+# at most RSS_FRESH_S old. (A thread busy in Python holds the GIL for up to the switch interval, so
+# ticks come every 10-20 ms under load, not every TICK_S; a baseline that old is off by at most what
+# the process allocated or freed in that time, against a budget of tens of MB.)
 WARM_S = 0.5
-RSS_FRESH_S = 0.02
+RSS_FRESH_S = 0.1
 # Frames the sandbox itself needs above the script's own recursion budget (guards, stand-ins).
 RECURSION_MARGIN = 50
 
@@ -348,10 +350,15 @@ class Watchdog:
             time.sleep(TICK_S)
 
     def recent_rss(self, now: float | None = None) -> int:
-        """The RSS the thread read at its last tick when that is fresh, else a new reading."""
-        if (time.monotonic() if now is None else now) - self._rss_at < RSS_FRESH_S:
+        """The last reading (the thread's at its tick, or a run's) when it is fresh, else a new one,
+        kept for the runs that follow."""
+        if now is None:
+            now = time.monotonic()
+        if now - self._rss_at < RSS_FRESH_S:
             return self._rss
-        return read_rss()
+        rss = read_rss()
+        self._rss, self._rss_at = rss, now
+        return rss
 
     def _tick(self) -> None:
         now = time.monotonic()
