@@ -162,7 +162,8 @@ GROUP_FRAMES = 8
 class RunGroup:
     """Several outermost runs in a row on one thread, e.g. the scripts of one document event.
 
-    ``with RunGroup(limits): execute(a, ...); execute(b, ...)``. Each run is on its own exactly as
+    ``with RunGroup(limits) as group: group.run(a, ...); group.run(b, ...)`` (``execute()`` inside
+    the ``with`` does the same). Each run is on its own exactly as
     a lone ``execute()``: its own deadline and memory baseline from the moment it starts, its own
     output, globals and result, and a kill ends that run only. What the runs share is what costs
     more than a trivial script: one watchdog registration and one recursion-limit change for all of

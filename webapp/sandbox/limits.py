@@ -1,4 +1,5 @@
-"""Run budgets: wall time, memory, recursion, plus the process-wide watchdog that enforces them.
+"""Run budgets: wall time, memory, recursion and output, plus the process-wide watchdog that
+enforces the first two.
 
 How a kill works: one daemon thread (the watchdog) holds the active runs. Every few ms it checks
 their deadlines and the process RSS; a run over budget is marked ``killed`` (sticky until the
@@ -139,9 +140,6 @@ class _Output:
 
     def __call__(self) -> str:
         return self.text()
-
-    def log(self, *objects: Any) -> None:
-        self._call_print(*objects)
 
 
 class RunState:
