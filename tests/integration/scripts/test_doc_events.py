@@ -186,3 +186,29 @@ def test_script_change_takes_effect_on_next_request(client, login_as, make_scrip
     client.delete("/api/resource/Server Script/prio", headers=admin_headers)
     assert client.post("/api/resource/ToDo", json={"description": "z"}, headers=admin_headers).get_json()[
         "data"]["priority"] == "Medium"
+
+
+def test_a_script_killed_in_an_event_stops_the_operation_and_the_next_event_runs_afresh(
+        client, login_as, make_script, logs, site_config):
+    """The scripts of one event run as one sandbox group: a kill ends the spinning script and the
+    operation (nothing written, the scripts after it never run), is logged with its line, and the
+    next operation's scripts get a full budget of their own."""
+    site_config(server_script_timeout=0.3)
+    make_script("a stamp", "doc.description = doc.description + ' [a]'", reference_doctype="ToDo",
+                doctype_event="Before Save")
+    make_script("b spin", "if doc.description.startswith('spin'):\n    while True:\n        pass\n",
+                reference_doctype="ToDo", doctype_event="Before Save")
+    make_script("c stamp", "doc.description = doc.description + ' [c]'", reference_doctype="ToDo",
+                doctype_event="Before Save")
+    login_as("boss@example.com", roles=["System Manager"])
+    r = client.post("/api/resource/ToDo", json={"description": "spin please"})
+    assert r.status_code == 417 and r.get_json()["exc_type"] == "ScriptTimeoutError", r.get_json()
+    assert "'b spin'" in r.get_json()["exception"]
+    assert client.get("/api/resource/ToDo").get_json()["data"] == []
+    rows = {row["server_script"]: row for row in logs()}
+    assert rows["a stamp"]["status"] == "Success" and "c stamp" not in rows
+    assert rows["b spin"]["status"] == "Timeout"
+    assert "(line 2)" in rows["b spin"]["error"] or "(line 3)" in rows["b spin"]["error"]  # in the loop
+    # The group is gone and nothing of the kill is left: the next insert runs all three scripts.
+    r = client.post("/api/resource/ToDo", json={"description": "calm"})
+    assert r.status_code == 200 and r.get_json()["data"]["description"] == "calm [a] [c]"
