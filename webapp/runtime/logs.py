@@ -104,10 +104,10 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def record(*, server_script: str, script_type: str, trigger: str, user: str, started: dt.datetime | float,
-           duration_ms: float, status: str, output: str, error: str, engine: sa.Engine | None = None) -> None:
+           duration_ms: float, status: str, output: str, error: str) -> None:
     """Queue the log row of one run. `started` is a datetime or a time.time() value; the row itself
-    is built when the batch is written. `engine` is the current app's (see `current_engine()`)."""
-    queue((engine or current_engine(), server_script, script_type, trigger, user, started, duration_ms, status, output,
+    is built when the batch is written."""
+    queue((current_engine(), server_script, script_type, trigger, user, started, duration_ms, status, output,
            error))
 
 

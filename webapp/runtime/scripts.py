@@ -149,13 +149,12 @@ def on_document_event(doc: Document, event: str) -> None:
         return
     budget = require_enabled()
     user = acting_user()
-    in_request = has_request_context()
     about = f"{doc.doctype} {doc.get('name') or '(new)'}"
     engine = logs.current_engine()
     with RunGroup(budget) as group:  # one watchdog registration for the event's scripts, each its own budget
         for info in scripts:
             run(info, RunContext(info.name, "DocType Event", user), f"{info.doctype_event} {about}", doc,
-                RequestNamespace("frappe.request") if in_request else None, None, budget, group, engine)
+                request_info(), None, budget, group, engine)
 
 
 # -- API scripts ----------------------------------------------------------------------------------

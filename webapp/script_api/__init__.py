@@ -96,7 +96,7 @@ def _static() -> dict[str, Any]:
     kinds = {kind: ReadOnlyNamespace._shared_part("frappe", {**base, "db": db_api_kind if kind in API_KINDS
                                                              else db_event})
              for kind in ("DocType Event", "API", "Scheduler Event", "Permission Query")}
-    return {"base": base, "db_event": db_event, "db_api": db_api_kind, "globals": globals_, "kinds": kinds}
+    return {"globals": globals_, "kinds": kinds}
 
 
 _sessions: dict[str, ReadOnlyNamespace] = {}
@@ -119,7 +119,7 @@ def build_namespace(ctx: RunContext, doc: Document | None = None, request_info: 
     user = ctx.user
     ns["frappe"] = static["kinds"][ctx.kind]._with({
         "flags": ctx.flags, "response": ctx.response, "form_dict": ctx.form_dict,
-        "session": _sessions.get(user) or _session(user), "user": user, "request": request_info})
+        "session": _session(user), "user": user, "request": request_info})
     ns["args"] = ctx.form_dict
     if doc is not None:
         ns["doc"] = doc
