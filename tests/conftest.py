@@ -38,8 +38,12 @@ def _redis_url() -> str | None:
     url = os.environ.get("REDIS_URL")
     if not url:
         return None
-    base = url.rstrip("/").rsplit("/", 1)[0] if re.search(r"/\d+$", url) else url.rstrip("/")
-    return f"{base}/{WORKER_NO + 1}"
+    # Databases from the URL's own number + 1 on, one per xdist worker: two suites run at once on
+    # one machine do not share counters when their REDIS_URLs name different numbers (/0, /8).
+    found = re.search(r"/(\d+)$", url)
+    base = url[:found.start()] if found else url.rstrip("/")
+    first = int(found.group(1)) if found else 0
+    return f"{base}/{first + WORKER_NO + 1}"
 
 
 @pytest.fixture(scope="session")

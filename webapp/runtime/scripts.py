@@ -114,6 +114,7 @@ def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | N
     if info.compiled is None:
         raise errors.ScriptError(f"Server Script {info.name!r} does not compile: {info.compile_error}")
     namespace = build_namespace(ctx, doc, request_info, extra)
+    frappe_ns = namespace["frappe"]
     started = time.time()
     token = run_context.enter(ctx)
     try:
@@ -123,6 +124,7 @@ def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | N
             result = execute(info.compiled, namespace, budget or limits(), own=True)
     finally:
         run_context.leave(token)
+    ctx.flags = frappe_ns.__dict__["flags"]  # `frappe.flags = value` replaces them
     output = result.output
     if output:
         output = output.rstrip("\n")
@@ -209,7 +211,7 @@ def build_reply(ctx: RunContext) -> dict[str, Any]:
     resp = ctx.response
     body = {k: v for k, v in resp.items() if k not in _SPECIAL_KEYS}
     if ctx.flags:
-        body["message"] = _dict(ctx.flags)
+        body["message"] = _dict(ctx.flags) if isinstance(ctx.flags, dict) else ctx.flags
     status = resp.get("http_status_code")
     kind = resp.get("type")
     if status is not None:

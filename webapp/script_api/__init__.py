@@ -32,6 +32,24 @@ EXCEPTIONS = {
 API_KINDS = ("API", "Scheduler Event")
 
 
+class FrappeNamespace(ReadOnlyNamespace):
+    """A run's `frappe`: read-only but for `frappe.flags`, which Frappe scripts assign to return a
+    value (`frappe.flags = "hello"` replies {"message": "hello"}; run_script returns it)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name != "flags":
+            super().__setattr__(name, value)
+        if isinstance(value, dict):
+            value = value if type(value) is _dict else _dict(value)
+        elif value is not None and type(value) not in (str, int, float, bool, list):
+            raise TypeError(f"frappe.flags can be set to a dict, _dict, string, number or list, "
+                            f"not a {type(value).__name__}")
+        self.__dict__["flags"] = value
+
+
+mark_writable(FrappeNamespace)
+
+
 def as_json(obj: Any, indent: int | None = 1) -> str:
     from webapp.jsonenc import to_jsonable
 
@@ -93,7 +111,7 @@ def _static() -> dict[str, Any]:
                 "as_json": as_json}
     # `frappe` of each kind of run, its shared part held by a class: a run's own `frappe` holds
     # only the per-run names (see build_namespace).
-    kinds = {kind: ReadOnlyNamespace._shared_part("frappe", {**base, "db": db_api_kind if kind in API_KINDS
+    kinds = {kind: FrappeNamespace._shared_part("frappe", {**base, "db": db_api_kind if kind in API_KINDS
                                                              else db_event})
              for kind in ("DocType Event", "API", "Scheduler Event", "Permission Query")}
     return {"globals": globals_, "kinds": kinds}

@@ -44,7 +44,7 @@ def call(method: str, *args: Any, **kwargs: Any) -> Any:
     form.update(kwargs)
     child = scripts.run_nested_api(method, form, by_method=True)
     if child.flags:
-        return _dict(child.flags)
+        return _dict(child.flags) if isinstance(child.flags, dict) else child.flags
     return child.response.get("message")
 
 

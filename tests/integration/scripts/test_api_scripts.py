@@ -197,3 +197,30 @@ def test_log_records_method_and_verb(client, make_script, login_as, logs):
     row = logs(server_script="logged")[0]
     assert row["trigger"] == "logged POST" and row["status"] == "Success" and row["script_type"] == "API"
     assert json.loads(json.dumps(row))["user"] == "ann@example.com"
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("frappe.flags = 'hello'", "hello"),
+    ("frappe.flags = {'a': 1}", {"a": 1}),
+    ("frappe.flags = _dict(b=2)\nfrappe.flags.c = 3", {"b": 2, "c": 3}),
+])
+def test_assigning_frappe_flags_is_the_reply(client, make_script, login_as, source, message):
+    # Frappe's documented way to return a value (and the seed's Internal Library idiom).
+    make_script("assign flags", source, script_type="API", api_method="assign_flags")
+    login_as("ann@example.com")
+    r = client.post("/api/method/assign_flags")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json() == {"message": message}
+
+
+def test_assigned_flags_reach_run_script_and_other_frappe_names_stay_read_only(client, make_script, login_as):
+    make_script("lib", "frappe.flags = 'from lib'", script_type="API", api_method="lib")
+    make_script("caller", "frappe.response['message'] = run_script('lib')", script_type="API", api_method="caller")
+    make_script("bad", "frappe.db = 1", script_type="API", api_method="bad")
+    make_script("bad type", "frappe.flags = frappe.session", script_type="API", api_method="bad_type")
+    login_as("ann@example.com")
+    assert client.post("/api/method/caller").get_json() == {"message": "from lib"}
+    r = client.post("/api/method/bad")
+    assert r.status_code == 417 and "read-only" in r.get_json()["exception"]
+    r = client.post("/api/method/bad_type")
+    assert r.status_code == 417 and "frappe.flags can be set to" in r.get_json()["exception"]
