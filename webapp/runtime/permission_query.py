@@ -13,6 +13,7 @@ from __future__ import annotations
 from webapp import errors
 from webapp.runtime import cache, scripts
 from webapp.sandbox import RunGroup
+from webapp.sandbox.export import plain_text
 from webapp.script_api.run_context import RunContext
 from webapp.services.context import acting_user, read_only
 
@@ -35,14 +36,22 @@ def conditions_for(doctype: str, user: str) -> list[tuple[str, str]]:
             RunGroup(budget):
         for info in found:
             ctx = RunContext(info.name, KIND, runner)
-            result = scripts.run(info, ctx, trigger=trigger_of(doctype, user), request_info=scripts.request_info(),
-                                 extra={"user": user, "conditions": ""}, budget=budget)
-            condition = result.namespace.get("conditions")
-            if condition is None:
-                continue
-            if not isinstance(condition, str):
-                raise errors.ScriptError(f"Server Script {info.name!r} set conditions to a {type(condition).__name__};"
-                                         " it must be SQL text, e.g. conditions = \"`tabToDo`.owner = 'x'\"")
-            if condition.strip():
-                out.append((f"Server Script {info.name!r}", condition.strip()))
+            got: list[str] = []
+            scripts.run(info, ctx, trigger=trigger_of(doctype, user), request_info=scripts.request_info(),
+                        extra={"user": user, "conditions": ""}, budget=budget, finish=_take_conditions(got))
+            if got and got[0].strip():
+                out.append((f"Server Script {info.name!r}", got[0].strip()))
     return out
+
+
+def _take_conditions(into: list[str]):
+    """Inside the run: `conditions` as an exact str (a str subclass's own methods never run later)."""
+    def finish(g: dict) -> None:
+        condition = g.get("conditions")
+        if condition is None:
+            return
+        if not isinstance(condition, str):
+            raise errors.ValidationError(f"conditions is a {type(condition).__name__}; it must be SQL text, "
+                                         "e.g. conditions = \"`tabToDo`.owner = 'x'\"")
+        into.append(plain_text(condition))
+    return finish

@@ -15,6 +15,7 @@ from webapp import errors
 from webapp.documents.document import Document, _dict
 from webapp.runtime import cache, logs
 from webapp.sandbox import Limits, ReadOnlyNamespace, RunGroup, SandboxError, execute
+from webapp.sandbox.export import SCALARS, plain
 from webapp.script_api import build_namespace, run_context
 from webapp.script_api.request import RequestNamespace
 from webapp.script_api.run_context import RunContext
@@ -106,25 +107,65 @@ def _as_error(info: cache.ScriptInfo, result) -> BaseException:
     return errors.ScriptError(f"Server Script {info.name!r} failed{line}: {type(exc).__name__}: {exc}")
 
 
+# -- what leaves a run ----------------------------------------------------------------------------
+# Everything the host reads after a run is copied into plain data inside the run, under its budget
+# (sandbox/export.py): no code of the script's runs once its run has ended.
+_CONVERTERS = {Document: Document.as_dict}
+_REPLY_KINDS = ("API", "Scheduler Event")
+
+
+def plain_value(value: Any, what: str) -> Any:
+    """`value` as plain data (dicts as _dict), or a 417 naming what is not."""
+    return plain(value, what, converters=_CONVERTERS, dict_type=_dict)
+
+
+def _settle_doc(doc: Document, what: str = "doc") -> None:
+    data = doc._data
+    for key, value in data.items():
+        if type(value) in SCALARS:
+            continue
+        if type(value) is list and doc._meta.get_field(key) is not None and doc._meta.get_field(key).is_table:
+            for i, row in enumerate(value):
+                if type(row) is not Document:
+                    raise errors.ValidationError(f"{what}.{key}[{i}] is a {type(row).__name__}, not a row of {key}")
+                _settle_doc(row, f"{what}.{key}[{i}]")
+            continue
+        data[key] = plain_value(value, f"{what}.{key}")
+
+
+def _settler(ctx: RunContext, frappe_ns: Any, doc: Document | None, then: Any):
+    """The run's finish step (see sandbox.execute): its reply, flags and document as plain data."""
+    def finish(g: dict[str, Any]) -> None:
+        if ctx.kind in _REPLY_KINDS:
+            flags = frappe_ns.__dict__["flags"]  # `frappe.flags = value` replaces them
+            ctx.flags = plain_value(flags, "frappe.flags")
+            ctx.response = plain_value(ctx.response, "frappe.response")
+        if doc is not None:
+            _settle_doc(doc)
+        if then is not None:
+            then(g)
+    return finish
+
+
 def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | None = None,
         request_info: ReadOnlyNamespace | None = None, extra: dict[str, Any] | None = None,
-        budget: Limits | None = None, group: RunGroup | None = None, engine: Any = None):
+        budget: Limits | None = None, group: RunGroup | None = None, engine: Any = None, finish: Any = None):
     """Run one script and log it; raise its error. Inside `group`, as one of the group's runs;
-    `engine` is the log's (looked up here when not given)."""
+    `engine` is the log's (looked up here when not given). `finish(globals)` runs at the end of the
+    run, under its budget: the place to copy out what the caller reads of the script's globals."""
     if info.compiled is None:
         raise errors.ScriptError(f"Server Script {info.name!r} does not compile: {info.compile_error}")
     namespace = build_namespace(ctx, doc, request_info, extra)
-    frappe_ns = namespace["frappe"]
+    settle = _settler(ctx, namespace["frappe"], doc, finish)
     started = time.time()
     token = run_context.enter(ctx)
     try:
         if group is not None:
-            result = group.run(info.compiled, namespace, budget, own=True)
+            result = group.run(info.compiled, namespace, budget, own=True, finish=settle)
         else:
-            result = execute(info.compiled, namespace, budget or limits(), own=True)
+            result = execute(info.compiled, namespace, budget or limits(), own=True, finish=settle)
     finally:
         run_context.leave(token)
-    ctx.flags = frappe_ns.__dict__["flags"]  # `frappe.flags = value` replaces them
     output = result.output
     if output:
         output = output.rstrip("\n")

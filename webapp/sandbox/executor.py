@@ -6,11 +6,13 @@ import importlib.util
 import os
 import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import guards
 from .errors import ScriptMemoryError, ScriptNestingError, ScriptTimeoutError
+from .export import settle_error
 from .limits import (
     DEFAULT_LIMITS,
     RECURSION_MARGIN,
@@ -134,10 +136,18 @@ def _script_lineno(exc: BaseException, filenames: set[str]) -> int | None:
     return lineno
 
 
+Finish = Callable[[dict[str, Any]], None]
+
+
 def execute(compiled: CompiledScript, namespace: dict[str, Any],
-            limits: Limits | None = None, *, own: bool = False) -> RunResult:
+            limits: Limits | None = None, *, own: bool = False, finish: Finish | None = None) -> RunResult:
     """Run ``compiled`` with a copy of ``namespace`` as its globals (with ``own=True``, with
     ``namespace`` itself: for a caller that made that dict for this run and hands it over).
+
+    ``finish(globals)``, when given, runs after the script, still inside the run and under its
+    budget: the place to turn what the caller will read into plain data (``export.plain``); what it
+    raises is the run's error. The run's error itself is settled there too (``settle_error``), so
+    nothing of the script's runs when the caller reads it.
 
     Script errors come back in the RunResult, never raised. Re-entrant: a script may call Python
     code that runs another script; the inner run shares the outer run's deadline and memory
@@ -148,10 +158,10 @@ def execute(compiled: CompiledScript, namespace: dict[str, Any],
     limits = limits or DEFAULT_LIMITS
     outer = current_state()
     if outer is None:
-        return _run_outermost(compiled, namespace, limits, own)
+        return _run_outermost(compiled, namespace, limits, own, finish)
     if outer.depth == 0:
-        return _run_in_group(outer, compiled, namespace, limits, own)
-    return _run_nested(outer, compiled, namespace, limits, own)
+        return _run_in_group(outer, compiled, namespace, limits, own, finish)
+    return _run_nested(outer, compiled, namespace, limits, own, finish)
 
 
 # Frames between a RunGroup's ``with`` and the scripts its runs execute (the caller's run function,
@@ -193,12 +203,12 @@ class RunGroup:
         return self
 
     def run(self, compiled: CompiledScript, namespace: dict[str, Any], limits: Limits | None = None, *,
-            own: bool = False) -> RunResult:
+            own: bool = False, finish: Finish | None = None) -> RunResult:
         """``execute()`` inside this group, without looking the group up again."""
         state = self.state
         if state is None or state.depth != 0:  # entered inside a run: that run's nested run
-            return execute(compiled, namespace, limits, own=own)
-        return _run_in_group(state, compiled, namespace, limits or self.limits, own)
+            return execute(compiled, namespace, limits, own=own, finish=finish)
+        return _run_in_group(state, compiled, namespace, limits or self.limits, own, finish)
 
     def __exit__(self, *exc_info: Any) -> None:
         state = self.state
@@ -226,13 +236,17 @@ def _globals_for(namespace: dict[str, Any], state: RunState, own: bool) -> dict[
     return g
 
 
-def _exec(compiled: CompiledScript, g: dict[str, Any]) -> BaseException | None:
+def _exec(compiled: CompiledScript, g: dict[str, Any], finish: Finish | None = None) -> BaseException | None:
     try:
         try:
             exec(compiled.code, g)  # noqa: S102 - compiled under the sandbox policy
-        except BaseException as exc:  # every script error is data for the caller
+            if finish is not None:
+                finish(g)
+        except _Kill as exc:
             return exc
-    except BaseException as exc:  # a kill that landed in the handler above
+        except BaseException as exc:  # every script error is data for the caller, settled in the run
+            return settle_error(exc)
+    except BaseException as exc:  # a kill that landed in the handlers above (or while settling)
         return exc
     return None
 
@@ -261,14 +275,14 @@ def _finish(compiled: CompiledScript, state: RunState, g: dict[str, Any], output
 
 
 def _run_outermost(compiled: CompiledScript, namespace: dict[str, Any], limits: Limits,
-                   own: bool) -> RunResult:
+                   own: bool, finish: Finish | None) -> RunResult:
     """A lone run: a group of one."""
     with RunGroup(limits) as group:
-        return _run_in_group(group.state, compiled, namespace, limits, own)  # type: ignore[arg-type]
+        return _run_in_group(group.state, compiled, namespace, limits, own, finish)  # type: ignore[arg-type]
 
 
 def _run_in_group(state: RunState, compiled: CompiledScript, namespace: dict[str, Any],
-                  limits: Limits, own: bool) -> RunResult:
+                  limits: Limits, own: bool, finish: Finish | None = None) -> RunResult:
     """One outermost run, in a RunGroup: the group's state, armed with this run's full budget
     from the moment the script starts and disarmed (a kill still pending dropped) before the
     caller's code goes on."""
@@ -299,7 +313,7 @@ def _run_in_group(state: RunState, compiled: CompiledScript, namespace: dict[str
                     now = time.monotonic()
                     state.mem_limit = WATCHDOG.recent_rss(now) + state.max_alloc
                     state.deadline = now + limits.timeout_s
-                    error = _exec(compiled, g)
+                    error = _exec(compiled, g, finish)
                 WATCHDOG.end_run(state)
                 break
             except _Kill as exc:
@@ -315,7 +329,7 @@ def _run_in_group(state: RunState, compiled: CompiledScript, namespace: dict[str
 
 
 def _run_nested(state: RunState, compiled: CompiledScript, namespace: dict[str, Any],
-                limits: Limits, own: bool) -> RunResult:
+                limits: Limits, own: bool, finish: Finish | None = None) -> RunResult:
     started = time.perf_counter()
     if state.killed is not None:
         raise state.kill_error()
@@ -335,7 +349,7 @@ def _run_nested(state: RunState, compiled: CompiledScript, namespace: dict[str, 
         state.filenames.add(compiled.filename)
     state.depth += 1
     try:
-        error = _exec(compiled, g)
+        error = _exec(compiled, g, finish)
     finally:
         state.depth -= 1
         state.deadline = saved_deadline

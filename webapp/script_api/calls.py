@@ -43,9 +43,7 @@ def call(method: str, *args: Any, **kwargs: Any) -> Any:
     form = _dict(ctx.form_dict)
     form.update(kwargs)
     child = scripts.run_nested_api(method, form, by_method=True)
-    if child.flags:
-        return _dict(child.flags) if isinstance(child.flags, dict) else child.flags
-    return child.response.get("message")
+    return child.flags or child.response.get("message")  # plain data, copied inside the child's run
 
 
 def log(*parts: Any) -> None:

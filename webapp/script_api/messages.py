@@ -6,24 +6,31 @@ import logging
 from typing import Any
 
 from webapp import errors
+from webapp.sandbox.export import plain_text
 from webapp.script_api import run_context
 
 log = logging.getLogger("webapp.scripts")
 
 
 def _text(msg: Any) -> str:
-    return msg if isinstance(msg, str) else str(msg)
+    return plain_text(msg)
+
+
+def _optional(value: Any) -> str | None:
+    return None if value is None else plain_text(value)
 
 
 def msgprint(msg: Any, title: str | None = None, indicator: str | None = None, **_ignored: Any) -> None:
-    errors.add_message(_text(msg), title=title, indicator=indicator)
+    errors.add_message(_text(msg), title=_optional(title), indicator=_optional(indicator))
 
 
 def throw(msg: Any = "", exc: type[BaseException] = errors.ValidationError, title: str | None = None,
           **_ignored: Any) -> None:
     if not (isinstance(exc, type) and issubclass(exc, errors.FrappeError)):
         exc = errors.ValidationError
-    raise exc(_text(msg), title=title) if exc is not errors.RateLimitExceededError else exc(_text(msg))
+    if exc is errors.RateLimitExceededError:
+        raise exc(_text(msg))
+    raise exc(_text(msg), title=_optional(title))
 
 
 def log_error(title: Any = None, message: Any = None, **_ignored: Any) -> None:
