@@ -217,8 +217,7 @@ def handle_api(method: str, args: dict[str, Any]) -> dict[str, Any] | None:
         return None
     require_enabled()
     user = acting_user()
-    if user == "Guest" and not info.allow_guest:
-        raise errors.PermissionError(f"Not permitted: log in to call {method} (it does not allow guests)")
+    check_guest(info, user)
     if info.enable_rate_limit:
         from webapp.net import client_address
         from webapp.services import ratelimit
@@ -235,6 +234,14 @@ def handle_api(method: str, args: dict[str, Any]) -> dict[str, Any] | None:
     return build_reply(ctx)
 
 
+def check_guest(info: cache.ScriptInfo, user: str) -> None:
+    """An API script without Allow Guest is not for Guest, whichever door it is reached by (a
+    request, or run_script / frappe.call / frappe.enqueue from a script running as Guest)."""
+    if user == "Guest" and not info.allow_guest:
+        what = info.api_method or info.name
+        raise errors.PermissionError(f"Not permitted: log in to call {what} (it does not allow guests)")
+
+
 def run_nested_api(name: str, form: _dict, by_method: bool = False) -> RunContext:
     smap = cache.current()
     info = smap.api.get(name) if by_method else (smap.by_name.get(name) or smap.api.get(name))
@@ -242,7 +249,9 @@ def run_nested_api(name: str, form: _dict, by_method: bool = False) -> RunContex
         raise errors.DoesNotExistError(f"No API Server Script {name!r}")
     if info.disabled:
         raise errors.ValidationError(f"Server Script {name!r} is disabled")
-    ctx = RunContext(script=info.name, kind="API", user=acting_user(), form_dict=form)
+    user = acting_user()
+    check_guest(info, user)
+    ctx = RunContext(script=info.name, kind="API", user=user, form_dict=form)
     with transaction():
         run(info, ctx, trigger=f"run_script {name}", request_info=request_info())
     return ctx
@@ -264,7 +273,22 @@ def build_reply(ctx: RunContext) -> dict[str, Any]:
     if status is not None:
         response.status_code = status
     _apply_headers(response, resp.get("headers"))
+    if 300 <= response.status_code < 400 and "Location" not in response.headers:
+        raise errors.ValidationError("A redirect status needs a Location: set frappe.response['type'] = 'redirect' "
+                                     "and frappe.response['location'] = '/path'")
+    _harden(response)
     return {"_response": response}
+
+
+# A script's reply other than JSON is shown as a sandboxed document: no script of its runs on this
+# origin, whatever content type or disposition the script chose.
+SCRIPT_REPLY_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def _harden(response: Response) -> None:
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if response.mimetype != "application/json":
+        response.headers["Content-Security-Policy"] = SCRIPT_REPLY_CSP
 
 
 def _typed_response(kind: Any, body: dict[str, Any], resp: dict[str, Any]) -> Response:
@@ -303,10 +327,7 @@ def _typed_response(kind: Any, body: dict[str, Any], resp: dict[str, Any]) -> Re
         r.headers["Content-Disposition"] = _attachment(str(resp.get("filename") or "download"))
         return r
     if kind == "redirect":
-        location = str(resp.get("location") or "")
-        if not location.startswith("/") or location.startswith("//") or "\\" in location or "\n" in location:
-            raise errors.ValidationError("A redirect must go to a path on this site, e.g. /app/todo")
-        return Response("", status=302, headers={"Location": location})
+        return Response("", status=302, headers={"Location": same_site_location(resp.get("location"))})
     raise errors.ValidationError(f"Unknown frappe.response['type'] {kind!r}; use text, csv, download or redirect")
 
 
@@ -317,6 +338,19 @@ def _attachment(filename: str) -> str:
     return f"attachment; filename=\"{safe}\"; filename*=UTF-8''{quote(safe)}"
 
 
+def same_site_location(location: Any) -> str:
+    """A redirect target on this site: a path, never another host (one rule for every door)."""
+    text = "" if location is None else str(location).strip()
+    if (not text.startswith("/") or text.startswith("//") or "\\" in text
+            or any(c in text for c in "\r\n\t\0") or any(ord(c) < 32 for c in text)):
+        raise errors.ValidationError(f"A redirect must go to a path on this site, e.g. /app/todo (not {text[:100]!r})")
+    return text
+
+
+# Headers whose value the sandbox decides (set after the script's own).
+_OURS = {"x-content-type-options", "content-security-policy", "content-security-policy-report-only"}
+
+
 def _apply_headers(response: Response, headers: Any) -> None:
     if not headers:
         return
@@ -324,6 +358,12 @@ def _apply_headers(response: Response, headers: Any) -> None:
         raise errors.ValidationError("frappe.response['headers'] must be a dict")
     for key, value in headers.items():
         k, v = str(key), str(value)
-        if k.lower() in _HOP_BY_HOP or any(c in k + v for c in "\r\n\0") or not k.strip():
+        lower = k.lower()
+        if lower in _HOP_BY_HOP or lower in _OURS or any(c in k + v for c in "\r\n\0") or not k.strip():
             raise errors.ValidationError(f"Header {k!r} cannot be set by a script")
+        if lower == "location":
+            v = same_site_location(v)
+        elif lower == "refresh":
+            raise errors.ValidationError("Header 'Refresh' cannot be set by a script: use frappe.response['type'] = "
+                                         "'redirect' with a path on this site")
         response.headers[k] = v

@@ -57,6 +57,7 @@ def enqueue(method: Any, queue: Any = "default", timeout: Any = None, event: Any
         raise ValidationError("frappe.enqueue: deduplicate is not available to Server Scripts")
     queue = jobs.check_queue(queue)
     info = _api_script(method)
+    scripts.check_guest(info, ctx.user)
     if now or not is_async:
         child = scripts.run_nested_api(method, _dict(kwargs), by_method=True)
         return child.flags or child.response.get("message")  # plain data, copied inside the child's run

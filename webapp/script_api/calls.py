@@ -37,6 +37,8 @@ def call(method: str, *args: Any, **kwargs: Any) -> Any:
     if builtin is not None:
         if not method.startswith("frappe.client."):
             raise PermissionError(f"frappe.call cannot call {method!r} from a script")
+        if not builtin.allow_guest and _ctx().user == "Guest":
+            raise PermissionError(f"Not permitted: {method} needs a login")
         result = builtin.func(dict(kwargs))
         return result.get("message") if isinstance(result, dict) else result
     ctx = _ctx()

@@ -48,9 +48,9 @@ def test_a_job_has_the_enqueuing_users_rights_not_more(app, client, make_script,
 
 def test_a_guest_enqueued_job_runs_as_guest(app, client, make_script, logs, run_jobs):
     make_script("Who", "frappe.get_doc({'doctype': 'ToDo', 'description': 'ran as ' + frappe.session.user})"
-                       ".insert(ignore_permissions=True)", script_type="API", api_method="who")
+                       ".insert(ignore_permissions=True)", script_type="API", api_method="who", allow_guest=1)
     make_script("Write", "frappe.get_doc({'doctype': 'ToDo', 'description': 'guest write'}).insert()",
-                script_type="API", api_method="write")
+                script_type="API", api_method="write", allow_guest=1)
     make_script("Public kick", "frappe.enqueue('who')\nfrappe.enqueue('write')", script_type="API",
                 api_method="public_kick", allow_guest=1)
     assert client.post("/api/method/public_kick").status_code == 200
