@@ -188,3 +188,13 @@ def test_msgprint_title_is_text(client, env):
     assert r.status_code == 200
     assert [json.loads(m)["title"] for m in json.loads(r.get_json()["_server_messages"])] == ["{'a': 1}"]
     assert todos(client, env) == []
+
+
+@pytest.mark.parametrize("payload", ["'x' * (20 * 2**20)", "[1] * (3 * 2**20)", "[{'k': 'v' * 100}] * 200000",
+                                     "{str(i): 'v' * 60 for i in range(300000)}"])
+def test_a_reply_too_large_to_send_is_refused_before_encoding(client, env, payload):
+    # Sized while it is copied in the run: a reply past the cap never reaches the JSON encoder.
+    add(client, env, "big", f"frappe.response['message'] = {payload}")
+    r = client.post("/api/method/big")
+    assert r.status_code == 417, r.status_code
+    assert "too large to send" in r.get_json()["exception"]
