@@ -41,24 +41,29 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.templating import init_templating
 
     init_templating(app)
-    _init_runtime()
+    _init_hooks(app)
     return app
 
 
-def _init_runtime() -> None:
-    """Server Scripts listen to every document event, filter lists (Permission Query) and answer
-    unknown /api/method names."""
-    from webapp.blueprints.api import views as api_views
-    from webapp.documents import store
-    from webapp.runtime import events, logs, permission_query, scripts
+def _init_hooks(app: Flask) -> None:
+    """Who reacts to what (webapp/hooks.py): every behaviour wired into another module's work."""
+    from webapp import hooks, script_api
+    from webapp.documents import document
+    from webapp.runtime import api, logs, permission_query, script_jobs, scripts
+    from webapp.runtime.server_script import ServerScriptController
+    from webapp.services import client  # noqa: F401 - declares frappe.client.* and ping
     from webapp.services import documents
 
-    events.subscribe(scripts.on_document_event)
-    if permission_query.conditions_for not in documents.permission_query_hooks:
-        documents.permission_query_hooks.append(permission_query.conditions_for)
-    store.before_read["Server Script Log"] = logs.flush_for_read
-    if scripts.handle_api not in api_views.fallback_handlers:
-        api_views.fallback_handlers.append(scripts.handle_api)
+    wiring = hooks.init_app(app)
+    wiring.controllers["Server Script"] = ServerScriptController()
+    wiring.doc_listeners.append(scripts.on_document_event)
+    wiring.permission_queries.append(permission_query.conditions_for)
+    wiring.before_read["Server Script Log"] = logs.flush_for_read
+    wiring.method_fallbacks.append(api.handle)
+    # Process-wide and the same for every app: what a document's save() and a script's run_script()
+    # hand over to.
+    document.use_lifecycle(documents)
+    script_api.use_runtime(run_script=api.run_script, call=api.call, enqueue=script_jobs.enqueue)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -140,7 +140,7 @@ def register_cli(app: Flask) -> None:
 
 
 def _disabled_message() -> str:
-    from webapp.runtime.scripts import ENABLE_HINT
+    from webapp.services.script_settings import ENABLE_HINT
 
     return f"No Scheduler Event script runs: {ENABLE_HINT}"
 

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import traceback
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, has_request_context, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from webapp.extensions import db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +134,6 @@ def wants_json() -> bool:
 
 
 def error_response(exc: BaseException, status: int, exc_type: str, message: str) -> Response:
-    from webapp.extensions import db
-
     # Views never commit; a failed request must leave nothing written.
     try:
         db.session.rollback()
@@ -168,9 +172,6 @@ def _title(exc: BaseException) -> str:
 
 
 def _may_see_traceback() -> bool:
-    from flask import current_app
-    from flask_login import current_user
-
     if not current_app.debug:
         return False
     return bool(getattr(current_user, "is_authenticated", False) and current_user.has_role("System Manager"))
@@ -188,9 +189,6 @@ _HTTP_NAMES = {
 
 
 def register_error_handlers(app: Flask) -> None:
-    from flask_limiter.errors import RateLimitExceeded
-    from flask_wtf.csrf import CSRFError
-
     @app.errorhandler(FrappeError)
     def _frappe(exc: FrappeError) -> Response:
         return error_response(exc, status_of(exc), type(exc).__name__, exc.message)
@@ -205,12 +203,8 @@ def register_error_handlers(app: Flask) -> None:
         retry = 60
         limit = getattr(exc, "limit", None)
         try:
-            from webapp.extensions import limiter
-
             reset = limiter.current_limit.reset_at if limiter.current_limit else None
             if reset:
-                import time
-
                 retry = max(1, int(reset - time.time()) + 1)
         except Exception:  # noqa: BLE001,S110 - defensive: the 429 must still be sent with a default
             pass

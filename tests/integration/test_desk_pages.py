@@ -264,9 +264,7 @@ def test_missing_document_is_404(client, login_as):
 
 
 # -- print view --------------------------------------------------------------------------------------
-def test_printview_renders_the_document_and_fires_before_print(client, login_as, make_doc):
-    from webapp.runtime import events
-
+def test_printview_renders_the_document_and_fires_before_print(app, client, login_as, make_doc):
     login_as("emp@example.com", roles=["Employee"])
     name = make_doc("Expense Claim", user="emp@example.com", employee_name="Printable Pat",
                     expenses=[{"expense_type": "Hotel", "amount": 99}])
@@ -276,11 +274,8 @@ def test_printview_renders_the_document_and_fires_before_print(client, login_as,
         if event == "before_print":
             seen.append((doc.doctype, doc.name))
 
-    events.subscribe(listener)
-    try:
+    with app.extensions["hooks"].listening(listener):
         html = page(client, f"/printview?doctype=Expense%20Claim&name={name}")
-    finally:
-        events.unsubscribe(listener)
     assert seen == [("Expense Claim", name)]
     assert 'class="print-format"' in html and "Printable Pat" in html and "Hotel" in html and "99.00" in html
     assert 'class="navbar"' not in html  # a clean page

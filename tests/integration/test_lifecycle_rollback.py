@@ -57,9 +57,7 @@ def test_failing_insert_event_leaves_nothing(app, client, api_keys, listener, ev
     assert rows(app, "Expense Claim Detail") == []
     assert not series_value(app, f"HR-EXP-{YEAR}-")  # the counter rolled back with the insert
 
-    from webapp.runtime import events
-
-    events.unsubscribe(failing)
+    listener.remove(failing)
     r = client.post("/api/resource/Expense Claim", json=CLAIM, headers=auth)
     assert r.get_json()["data"]["name"] == f"HR-EXP-{YEAR}-00001"
     assert len(rows(app, "Expense Claim Detail")) == 2
@@ -137,9 +135,7 @@ def test_document_inserted_by_a_listener_is_dropped_when_the_outer_operation_fai
     assert rows(app, "Expense Claim") == [] and rows(app, "Task") == [] and rows(app, "Note") == []
     assert not series_value(app, "TASK-")
 
-    from webapp.runtime import events
-
-    events.unsubscribe(failing)  # stop failing: both documents are now kept
+    listener.remove(failing)  # stop failing: both documents are now kept
     r = client.post("/api/resource/Expense Claim", json=CLAIM, headers=auth)
     assert r.status_code == 200
     assert [t["subject"] for t in rows(app, "Task")] == [f"Review HR-EXP-{YEAR}-00001"]

@@ -48,7 +48,7 @@ def _namespaces(kind: str):
 
     from webapp.runtime import scripts
     from webapp.script_api import build_namespace
-    from webapp.script_api.run_context import RunContext
+    from webapp.services.run_context import RunContext
 
     ctx = RunContext(script="audit", kind=kind, user="Administrator", form_dict=_dict(a=request.args.get("a")))
     return build_namespace(ctx, None, scripts.request_info())

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from webapp.errors import ValidationError
-from webapp.script_api import sql
+from webapp.services import readonly_sql as sql
 
 STATEMENTS = [
     pytest.param('SELECT name FROM "tabToDo"; DELETE FROM "tabToDo"', id="second-statement"),

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from webapp.script_api.sql import MAX_ROWS
+from webapp.services.readonly_sql import MAX_ROWS
 
 
 def add_script(client, headers, name: str, script: str, **fields) -> None:

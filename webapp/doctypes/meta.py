@@ -73,8 +73,15 @@ class DocType:
     read_only: bool = False
     module: str = "Desk"
     # False: Server Scripts cannot reach its rows at all (documents, frappe.db.*, frappe.db.sql);
-    # only a Script API function of its own writes it (Email Queue: frappe.sendmail).
+    # only a Script API function of its own writes it (Email Queue: frappe.sendmail), which the
+    # hint names in the refusal.
     script_access: bool = True
+    script_access_hint: str = ""
+    # False: no Server Script can be attached to its events (the scripts and their log themselves).
+    script_events: bool = True
+    # False: its rows change only through the full lifecycle, where its controller's rules are
+    # (db_set and frappe.db.set_value save it properly instead of writing the row).
+    direct_writes: bool = True
 
     def __post_init__(self) -> None:
         # Immutable contents: scripts can read a document's meta, and RestrictedPython does not

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from webapp.doctypes.events import DOCTYPE_EVENT_MAP
 from webapp.doctypes.meta import DocType, Field, Perm
-from webapp.runtime.events import DOCTYPE_EVENT_MAP
 
 SCRIPT_TYPES = ("DocType Event", "Scheduler Event", "Permission Query", "API")
 EVENT_FREQUENCIES = ("All", "Hourly", "Daily", "Weekly", "Monthly", "Yearly", "Cron")
@@ -17,6 +17,8 @@ SERVER_SCRIPT = DocType(
     description="Python that runs on the server on document events, as an API method, on a schedule, "
                 "or to filter lists.",
     permissions=[Perm("System Manager", read=True, write=True, create=True, delete=True)],
+    script_events=False,
+    direct_writes=False,
     fields=[
         Field("script_type", "Select", options="\n".join(SCRIPT_TYPES), reqd=True, in_list_view=True,
               in_standard_filter=True),
@@ -50,6 +52,7 @@ SERVER_SCRIPT_LOG = DocType(
     title_field="server_script",
     sort_field="started",
     permissions=[Perm("System Manager", read=True)],
+    script_events=False,
     fields=[
         Field("server_script", "Data", in_list_view=True, in_standard_filter=True, search_index=True),
         Field("script_type", "Data", in_list_view=True),

@@ -7,7 +7,7 @@ refuses such names) and every method that changes data goes through the document
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Protocol
 
 from webapp.doctypes import registry
 from webapp.doctypes.meta import CHILD_FIELDS, DocType
@@ -212,46 +212,57 @@ class Document:
                 self._data[key] = value
         object.__setattr__(self, "_new", False)
 
-    # -- lifecycle (all through the documents service) ---------------------------------------------
+    # -- lifecycle (all through the documents service, see use_lifecycle) -------------------------
     def insert(self, ignore_permissions: bool = False, ignore_mandatory: bool = False) -> Document:
-        from webapp.services import documents
-
-        return documents.insert(self, ignore_permissions=ignore_permissions)
+        return _lifecycle().insert(self, ignore_permissions=ignore_permissions, ignore_mandatory=ignore_mandatory)
 
     def save(self, ignore_permissions: bool = False) -> Document:
-        from webapp.services import documents
-
-        return documents.save(self, ignore_permissions=ignore_permissions)
+        return _lifecycle().save(self, ignore_permissions=ignore_permissions)
 
     def submit(self, ignore_permissions: bool = False) -> Document:
-        from webapp.services import documents
-
-        return documents.submit(self, ignore_permissions=ignore_permissions)
+        return _lifecycle().submit(self, ignore_permissions=ignore_permissions)
 
     def cancel(self, ignore_permissions: bool = False) -> Document:
-        from webapp.services import documents
-
-        return documents.cancel(self, ignore_permissions=ignore_permissions)
+        return _lifecycle().cancel(self, ignore_permissions=ignore_permissions)
 
     def delete(self, ignore_permissions: bool = False) -> None:
-        from webapp.services import documents
-
-        documents.delete(self.doctype, self.name, ignore_permissions=ignore_permissions)
+        _lifecycle().delete(self.doctype, self.name, ignore_permissions=ignore_permissions)
 
     def reload(self) -> Document:
-        from webapp.services import documents
-
-        fresh = documents.get_doc(self.doctype, self.name, check_permission=False)
+        fresh = _lifecycle().get_doc(self.doctype, self.name, check_permission=False)
         self._load(fresh._data)
         return self
 
     def db_set(self, fieldname: str | dict[str, Any], value: Any = None, update_modified: bool = True) -> None:
-        from webapp.services import documents
-
         values = fieldname if isinstance(fieldname, dict) else {fieldname: value}
-        documents.db_set(self, values, update_modified=update_modified)
+        _lifecycle().db_set(self, values, update_modified=update_modified)
 
     def check_permission(self, ptype: str = "read") -> None:
-        from webapp.services import permissions
+        _lifecycle().check_permission(self, ptype)
 
-        permissions.check(self.doctype, ptype, doc=self)
+
+class Lifecycle(Protocol):
+    """The operations a document's methods hand over to (the documents service)."""
+
+    def insert(self, doc: Document, ignore_permissions: bool = ..., ignore_mandatory: bool = ...) -> Document: ...
+    def save(self, doc: Document, ignore_permissions: bool = ...) -> Document: ...
+    def submit(self, doc: Document, ignore_permissions: bool = ...) -> Document: ...
+    def cancel(self, doc: Document, ignore_permissions: bool = ...) -> Document: ...
+    def delete(self, doctype: str, name: str, ignore_permissions: bool = ...) -> None: ...
+    def get_doc(self, doctype: str, name: Any = ..., *, check_permission: bool = ...) -> Document: ...
+    def db_set(self, doc: Document, values: dict[str, Any], update_modified: bool = ...) -> None: ...
+    def check_permission(self, doc: Document, ptype: str = ...) -> None: ...
+
+
+_operations: list[Lifecycle] = []
+
+
+def use_lifecycle(operations: Lifecycle) -> None:
+    """Set once, by the app factory: what `doc.save()` and the other methods call."""
+    _operations[:] = [operations]
+
+
+def _lifecycle() -> Lifecycle:
+    if not _operations:
+        raise RuntimeError("Documents have no lifecycle yet: create the app first (webapp.create_app)")
+    return _operations[0]

@@ -7,25 +7,23 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from webapp import hooks
 from webapp.doctypes import registry
 from webapp.doctypes.meta import CHILD_FIELDS, STANDARD_FIELDS, DocType
 from webapp.documents.coerce import from_db
 from webapp.errors import DoesNotExistError, DuplicateEntryError
-
-# doctype name -> called before any read of that doctype (the Server Script Log writes its pending
-# rows first, so a reader in this process sees every run that has finished).
-before_read: dict[str, Callable[[], None]] = {}
+from webapp.extensions import db
 
 
 def _before_read(meta: DocType) -> None:
-    hook = before_read.get(meta.name)
+    """The app's before-read hook of the doctype (the Server Script Log writes its pending rows
+    first, so a reader in this process sees every run that has finished)."""
+    hook = hooks.current().before_read.get(meta.name)
     if hook is not None:
         hook()
 
 
 def _session():
-    from webapp.extensions import db
-
     return db.session
 
 

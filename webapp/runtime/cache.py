@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
 
-from webapp.runtime.events import DOCTYPE_EVENT_MAP
+from webapp.doctypes.events import DOCTYPE_EVENT_MAP
 from webapp.sandbox import CompiledScript, ScriptCompileError, compile_script
 from webapp.services.context import after_end, transaction_memo
 

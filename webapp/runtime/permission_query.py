@@ -14,8 +14,9 @@ from webapp import errors
 from webapp.runtime import cache, scripts
 from webapp.sandbox import RunGroup
 from webapp.sandbox.export import plain_text
-from webapp.script_api.run_context import RunContext
+from webapp.services import script_settings
 from webapp.services.context import acting_user, read_only
+from webapp.services.run_context import RunContext
 
 KIND = "Permission Query"
 
@@ -29,7 +30,7 @@ def conditions_for(doctype: str, user: str) -> list[tuple[str, str]]:
     found = cache.current().permission_query.get(doctype)
     if not found:
         return []
-    budget = scripts.require_enabled()
+    budget = script_settings.require_enabled()
     runner = acting_user()
     out: list[tuple[str, str]] = []
     with read_only(f"A Permission Query script cannot change data (it runs whenever {doctype} is listed)"), \

@@ -31,8 +31,9 @@ from croniter import CroniterBadDateError, CroniterError, croniter
 
 from webapp import errors
 from webapp.runtime import cache, logs, scripts
-from webapp.script_api.run_context import RunContext
+from webapp.services import script_settings
 from webapp.services.context import acting_as, transaction
+from webapp.services.run_context import RunContext
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +209,7 @@ def run_due(when: dt.datetime | None = None) -> Tick:
 
     when = when or now()
     try:
-        is_enabled, budget = scripts.settings()
+        is_enabled, budget = script_settings.settings()
         if not is_enabled:
             return Tick(False, [], [])
         found, unusable = due(when)

@@ -1,4 +1,4 @@
-"""`frappe.enqueue` jobs: an API Server Script run later, in the job queue, as the user who queued it.
+"""`frappe.enqueue`: an API Server Script run later, in the job queue, as the user who queued it.
 
 The job is checked again when it runs (the feature still enabled, the user still enabled, the
 script still there and enabled), runs under the same sandbox and budget as any run, in its own
@@ -14,11 +14,14 @@ from typing import Any
 
 from webapp import errors
 from webapp.documents.document import _dict
-from webapp.runtime import cache, logs, scripts
-from webapp.script_api.run_context import RunContext
-from webapp.services.context import acting_as, transaction
+from webapp.runtime import api, cache, logs, scripts
+from webapp.services import jobs, methods, run_context, script_settings
+from webapp.services.context import acting_as, ensure_writable, transaction, transaction_memo
+from webapp.services.run_context import RunContext
+from webapp.services.users import get_user
 
 log = logging.getLogger(__name__)
+MAX_JOBS_PER_OPERATION = 100
 
 
 def trigger_of(method: str) -> str:
@@ -34,8 +37,6 @@ def record_failure(name: str, user: str, trigger: str, error: str) -> None:
 def _user_may_act(user: str) -> bool:
     if user in ("Guest", "Administrator"):
         return True
-    from webapp.services.users import get_user
-
     u = get_user(user)
     return u is not None and bool(u.enabled)
 
@@ -60,7 +61,7 @@ def run_api_script(method: str, form_dict: dict[str, Any], user: str) -> str:
                 name = info.name if info is not None else method
                 if not _user_may_act(user):
                     raise errors.PermissionError(f"User {user} is disabled or deleted: the job was not run")
-                scripts.require_enabled()
+                script_settings.require_enabled()
                 if info is None:
                     raise errors.DoesNotExistError(f"No API Server Script with API Method {method!r}")
                 if info.disabled:
@@ -77,3 +78,63 @@ def run_api_script(method: str, form_dict: dict[str, Any], user: str) -> str:
             log.info("job %s as %s failed: %s", trigger, user, exc)
             return "Error"
     return "Success"
+
+
+# -- frappe.enqueue, inside a script ------------------------------------------------------------------
+def _current() -> RunContext:
+    ctx = run_context.current()
+    if ctx is None:
+        raise errors.ValidationError("Only available inside a running script")
+    return ctx
+
+
+def _api_script(method: str) -> cache.ScriptInfo:
+    """The enabled API script answering `method`, or a clear error naming the method."""
+    if methods.is_builtin(method):
+        raise errors.ValidationError(f"frappe.enqueue runs API Server Scripts; {method!r} is a built-in method "
+                              "(call it with frappe.call)")
+    smap = cache.current()
+    info = smap.api.get(method)
+    if info is not None:
+        return info
+    for other in smap.by_name.values():
+        if other.script_type == "API" and other.api_method == method and other.disabled:
+            raise errors.ValidationError(f"frappe.enqueue: Server Script {other.name!r} (API Method {method!r}) is disabled")
+    raise errors.DoesNotExistError(f"frappe.enqueue: no API Server Script with API Method {method!r}")
+
+
+def enqueue(method: Any, queue: Any = "default", timeout: Any = None, event: Any = None, is_async: Any = True,
+            job_name: Any = None, now: Any = False, enqueue_after_commit: Any = False, at_front: Any = False,
+            job_id: Any = None, deduplicate: Any = False, on_success: Any = None, on_failure: Any = None,
+            **kwargs: Any) -> Any:
+    """Run the API script `method` later in the job queue, as this user, with `kwargs` as its
+    form_dict; queued when the operation commits. `now=True` (or `is_async=False`) runs it at once
+    as a nested call and returns what `frappe.call` would. Frappe's other job options (timeout,
+    job_name, at_front, ...) are accepted; the script's own budget bounds the run."""
+    ctx = _current()
+    if not isinstance(method, str) or not method:
+        raise errors.ValidationError("frappe.enqueue needs the API Method of an API Server Script, as text")
+    if on_success is not None or on_failure is not None:
+        raise errors.ValidationError("frappe.enqueue: on_success and on_failure callbacks are not available to Server Scripts")
+    if deduplicate:
+        raise errors.ValidationError("frappe.enqueue: deduplicate is not available to Server Scripts")
+    queue = jobs.check_queue(queue)
+    info = _api_script(method)
+    api.check_guest(info, ctx.user)
+    if now or not is_async:
+        child = api.run_nested(method, _dict(kwargs), by_method=True)
+        return child.flags or child.response.get("message")  # plain data, copied inside the child's run
+    ensure_writable("queue a job")
+    memo = transaction_memo()
+    if memo is not None:
+        memo["jobs_queued"] = memo.get("jobs_queued", 0) + 1
+        if memo["jobs_queued"] > MAX_JOBS_PER_OPERATION:
+            raise errors.ValidationError(f"frappe.enqueue: at most {MAX_JOBS_PER_OPERATION} jobs per operation")
+    user = ctx.user
+    trigger = trigger_of(method)
+
+    def could_not_queue(exc: BaseException) -> None:
+        record_failure(info.name, user, trigger, f"The job could not be queued: {exc}")
+
+    jobs.enqueue("server_script", queue, on_error=could_not_queue, method=method, form_dict=kwargs, user=user)
+    return None

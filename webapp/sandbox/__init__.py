@@ -6,6 +6,8 @@ RunResult; ``with RunGroup(limits):`` runs several scripts in a row for less. Ev
 can reach is decided here and by the namespace the caller passes.
 """
 
+import time
+
 from .errors import (
     SandboxError,
     ScriptCompileError,
@@ -15,9 +17,23 @@ from .errors import (
 )
 from .executor import RunGroup, RunResult, execute, safe_builtins
 from .guards import mark_writable
-from .limits import Limits
+from .limits import Limits, current_state
 from .modules import ALLOWED_MODULES, ReadOnlyNamespace
 from .policy import CompiledScript, compile_script
+
+
+def remaining_time() -> float | None:
+    """Seconds left of the running script's wall-time budget; None outside a run."""
+    state = current_state()
+    return None if state is None else state.deadline - time.monotonic()
+
+
+def run_stopped() -> bool:
+    """Whether the running script is out of budget (killed, or past its deadline): work done for it
+    should stop now. False outside a run."""
+    state = current_state()
+    return state is not None and (state.killed is not None or time.monotonic() >= state.deadline)
+
 
 __all__ = [
     "ALLOWED_MODULES",
@@ -34,5 +50,7 @@ __all__ = [
     "compile_script",
     "execute",
     "mark_writable",
+    "remaining_time",
+    "run_stopped",
     "safe_builtins",
 ]

@@ -13,11 +13,16 @@ from typing import Any
 
 from webapp import errors
 from webapp.documents.document import Document, _dict
+from webapp.jsonenc import to_jsonable
 from webapp.sandbox import ReadOnlyNamespace, mark_writable
 from webapp.script_api import db as db_api
 from webapp.script_api import documents as doc_api
-from webapp.script_api import messages, utils
-from webapp.script_api.run_context import RunContext
+from webapp.script_api import http as http_api
+from webapp.script_api import mail as mail_api
+from webapp.script_api import messages, session, utils
+from webapp.script_api import sql as sql_api
+from webapp.script_api.render import render_template
+from webapp.services.run_context import RunContext
 
 # Scripts may change documents and attribute dicts they hold; nothing else of ours.
 mark_writable(Document)
@@ -51,8 +56,6 @@ mark_writable(FrappeNamespace)
 
 
 def as_json(obj: Any, indent: int | None = 1) -> str:
-    from webapp.jsonenc import to_jsonable
-
     return _json.dumps(obj, indent=indent, sort_keys=True, default=to_jsonable, separators=(",", ": "))
 
 
@@ -65,8 +68,6 @@ def bold(text: Any) -> str:
 
 
 def _json_namespace() -> ReadOnlyNamespace:
-    from webapp.jsonenc import to_jsonable
-
     def dumps(obj: Any, indent: Any = None, sort_keys: bool = False, default: Any = None, **_ignored: Any) -> str:
         return _json.dumps(obj, indent=indent, sort_keys=sort_keys, default=to_jsonable)
 
@@ -76,21 +77,30 @@ def _json_namespace() -> ReadOnlyNamespace:
     return ReadOnlyNamespace("json", dumps=dumps, loads=loads, JSONDecodeError=_json.JSONDecodeError)
 
 
+# What the runtime gives scripts of its own (it runs other scripts): run_script, call, enqueue.
+_runtime: dict[str, Any] = {}
+RUNTIME_NAMES = ("run_script", "call", "enqueue")
+
+
+def use_runtime(**functions: Any) -> None:
+    """Set once, by the app factory: the script runtime's functions scripts call (RUNTIME_NAMES)."""
+    missing = set(RUNTIME_NAMES) - set(functions)
+    if missing:
+        raise TypeError(f"use_runtime() needs {sorted(missing)}")
+    _runtime.update(functions)
+    _static.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def _static() -> dict[str, Any]:
-    from webapp.script_api import background, calls
-    from webapp.script_api import mail as mail_api
-
+    if not _runtime:
+        raise RuntimeError("The Script API has no runtime yet: create the app first (webapp.create_app)")
     utils_ns = ReadOnlyNamespace("frappe.utils", {name: getattr(utils, name) for name in utils.NAMES})
     db_common = {
         "get_value": db_api.get_value, "get_values": db_api.get_values, "set_value": db_api.set_value,
         "exists": db_api.exists, "count": db_api.count, "get_all": db_api.get_all, "get_list": db_api.get_list,
-        "escape": db_api.escape,
+        "escape": db_api.escape, "sql": sql_api.sql,
     }
-    from webapp.script_api import http as http_api
-    from webapp.script_api import sql as sql_api
-
-    db_common["sql"] = sql_api.sql
     db_event = ReadOnlyNamespace("frappe.db", db_common)
     db_api_kind = ReadOnlyNamespace("frappe.db", db_common, commit=db_api.commit, rollback=db_api.rollback)
     base = {
@@ -99,15 +109,15 @@ def _static() -> dict[str, Any]:
         "get_list": doc_api.get_list, "get_meta": doc_api.get_meta, "has_permission": doc_api.has_permission,
         "msgprint": messages.msgprint, "throw": messages.throw, "log_error": messages.log_error,
         "errprint": messages.errprint, "utils": utils_ns, "_": _translate, "bold": bold, "as_json": as_json,
-        "parse_json": utils.parse_json, "_dict": _dict, "call": calls.call,
-        "get_roles": calls.get_roles, "get_fullname": calls.get_fullname,
-        "render_template": calls.render_template, "enqueue": background.enqueue, "sendmail": mail_api.sendmail,
+        "parse_json": utils.parse_json, "_dict": _dict, "call": _runtime["call"],
+        "get_roles": session.get_roles, "get_fullname": session.get_fullname,
+        "render_template": render_template, "enqueue": _runtime["enqueue"], "sendmail": mail_api.sendmail,
         **EXCEPTIONS,
     }
     for name in http_api.NAMES:
         base[name] = getattr(http_api, name)
     # The names every run gets beside `frappe` (read-only objects and functions: shared by reference).
-    globals_ = {"json": _json_namespace(), "_dict": _dict, "run_script": calls.run_script, "log": calls.log,
+    globals_ = {"json": _json_namespace(), "_dict": _dict, "run_script": _runtime["run_script"], "log": session.log,
                 "as_json": as_json}
     # `frappe` of each kind of run, its shared part held by a class: a run's own `frappe` holds
     # only the per-run names (see build_namespace).

@@ -6,6 +6,8 @@ from typing import Any
 
 from webapp.documents.document import Document
 from webapp.errors import ValidationError
+from webapp.extensions import db
+from webapp.script_api import documents as doc_api
 from webapp.services import documents as svc
 from webapp.services.context import committed_midway, ensure_writable, rolled_back_midway
 
@@ -25,16 +27,13 @@ def get_values(doctype: str, filters: Any = None, fieldname: Any = "name", as_di
     return rows if as_dict else [tuple(r.values()) for r in rows]
 
 
-# Doctypes whose rules live in their lifecycle hooks: set_value saves them through it.
-LIFECYCLE_ONLY = frozenset({"Server Script"})
-
-
 def set_value(doctype: str, name: Any, fieldname: Any, value: Any = None, update_modified: bool = True,
               **_ignored: Any) -> None:
     """Write straight to the row, no hooks (Frappe's db.set_value)."""
     ensure_writable("change data")
     values = dict(fieldname) if isinstance(fieldname, dict) else {fieldname: value}
-    if doctype in LIFECYCLE_ONLY:
+    meta = svc.meta_of(doctype)
+    if not meta.direct_writes:
         # A straight row write would skip the doctype's own rules (only System Managers change
         # Server Scripts, a script must compile, every worker must reload): save it properly.
         names = [name] if not isinstance(name, dict) else svc.get_list(
@@ -47,7 +46,6 @@ def set_value(doctype: str, name: Any, fieldname: Any, value: Any = None, update
                              pluck="name")
     else:
         names = [name]
-    meta = svc.meta_of(doctype)
     for n in names:
         doc = Document(meta)
         doc._data["name"] = n
@@ -68,16 +66,8 @@ def count(doctype: str, filters: Any = None, **_ignored: Any) -> int:
     return svc.get_count(doctype, filters=filters, ignore_permissions=True)
 
 
-def get_all(doctype: str, *args: Any, **kwargs: Any) -> list:
-    from webapp.script_api.documents import get_all as _get_all
-
-    return _get_all(doctype, *args, **kwargs)
-
-
-def get_list(doctype: str, *args: Any, **kwargs: Any) -> list:
-    from webapp.script_api.documents import get_list as _get_list
-
-    return _get_list(doctype, *args, **kwargs)
+get_all = doc_api.get_all
+get_list = doc_api.get_list
 
 
 def escape(value: Any, percent: bool = True) -> str:
@@ -88,16 +78,12 @@ def escape(value: Any, percent: bool = True) -> str:
 
 
 def commit() -> None:
-    from webapp.extensions import db
-
     ensure_writable("commit")
     db.session.commit()
     committed_midway()  # jobs queued so far go now, as in Frappe
 
 
 def rollback() -> None:
-    from webapp.extensions import db
-
     db.session.rollback()
     rolled_back_midway()  # and jobs queued so far are dropped
 

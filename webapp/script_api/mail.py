@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from webapp.errors import ValidationError
-from webapp.script_api import run_context
+from webapp.services import mail, run_context
 
 
 def sendmail(recipients: Any = None, subject: Any = "No Subject", message: Any = "No Message", *, sender: Any = "",
@@ -18,8 +18,6 @@ def sendmail(recipients: Any = None, subject: Any = "No Subject", message: Any =
     keyword, with Frappe's names (`sender`, `cc`, `bcc`, `reference_doctype`, `reference_name`,
     `send_after`, `content` for message, `doctype`/`name` for the reference). Other Frappe options
     (`delayed`, `now`, `as_markdown`, ...) are accepted and change nothing."""
-    from webapp.services import mail
-
     if run_context.current() is None:
         raise ValidationError("Only available inside a running script")
     if attachments:

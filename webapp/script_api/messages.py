@@ -7,7 +7,7 @@ from typing import Any
 
 from webapp import errors
 from webapp.sandbox.export import plain_text
-from webapp.script_api import run_context
+from webapp.services import run_context
 
 log = logging.getLogger("webapp.scripts")
 

@@ -18,6 +18,8 @@ from flask import g, has_request_context, request
 from flask_login import current_user
 
 from webapp.errors import ValidationError
+from webapp.extensions import db
+from webapp.net import REQUEST_FIELDS
 
 
 @dataclass
@@ -48,6 +50,22 @@ def acting_user() -> str:
     return current_user.name if current_user.is_authenticated else "Guest"
 
 
+def request_fields() -> dict[str, Any] | None:
+    """Loaders of the current web request's fields (`frappe.request`), or None outside a request."""
+    return REQUEST_FIELDS if has_request_context() else None
+
+
+def operation_memo() -> dict[str, Any] | None:
+    """A dict living as long as the current request, or else as the current outermost
+    transaction; None outside both."""
+    if has_request_context():
+        memo = g.get("_operation_memo")
+        if memo is None:
+            memo = g._operation_memo = {}
+        return memo
+    return transaction_memo()
+
+
 @contextmanager
 def acting_as(user: str) -> Iterator[None]:
     token = _user.set(user)
@@ -60,8 +78,6 @@ def acting_as(user: str) -> Iterator[None]:
 @contextmanager
 def transaction(read_only: bool = False, reason: str = "") -> Iterator[None]:
     """One transaction for the outermost call; nested calls join it."""
-    from webapp.extensions import db
-
     tx = _tx.get()
     if tx is not None:
         tx.depth += 1

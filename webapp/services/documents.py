@@ -9,34 +9,32 @@ order (CONTRACT.md section 7) through `runtime.events.fire`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import sqlalchemy as sa
 
+from webapp import hooks, sandbox
 from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType
 from webapp.documents import query as q
 from webapp.documents import store
 from webapp.documents.coerce import coerce, default_value, to_datetime
 from webapp.documents.document import Document, _dict
+from webapp.documents.events import fire
 from webapp.documents.naming import set_name
 from webapp.errors import (
     DoesNotExistError,
     DuplicateEntryError,
     LinkValidationError,
     MandatoryError,
+    PermissionError,
     TimestampMismatchError,
     ValidationError,
 )
-from webapp.runtime.events import fire
-from webapp.services import permissions
+from webapp.extensions import db
+from webapp.services import permissions, readonly_sql, run_context, script_settings
 from webapp.services.context import acting_user, ensure_writable, transaction
-
-# Permission Query hooks: callables (doctype, user) -> [(source, SQL condition text)], e.g. the
-# Permission Query Server Scripts'. Every permission-checked list or count ANDs them all in.
-permission_query_hooks: list[Callable[[str, str], list[tuple[str, str]]]] = []
 
 
 def _now() -> dt.datetime:
@@ -52,11 +50,8 @@ def meta_of(doctype: str) -> DocType:
 
 def _refuse_scripts(meta: DocType) -> None:
     """Doctypes kept from Server Scripts (every script door comes through here, frappe.call too)."""
-    from webapp.errors import PermissionError
-    from webapp.script_api import run_context
-
     if run_context.current() is not None:
-        hint = ": queue email with frappe.sendmail" if meta.name == "Email Queue" else ""
+        hint = f": {meta.script_access_hint}" if meta.script_access_hint else ""
         raise PermissionError(f"Server Scripts cannot read or change {meta.name}{hint}")
 
 
@@ -167,8 +162,8 @@ def get_count(doctype: str, filters: Any = None, ignore_permissions: bool = Fals
 def permission_conditions(doctype: str, user: str) -> list[tuple[str, str]]:
     """The Permission Query conditions on `doctype` for `user`: [(source, SQL text)]."""
     found: list[tuple[str, str]] = []
-    for hook in permission_query_hooks:
-        found.extend(hook(doctype, user) or ())
+    for source in hooks.current().permission_queries:
+        found.extend(source(doctype, user) or ())
     return found
 
 
@@ -179,13 +174,11 @@ def _restricted(meta: DocType, conds: list, user: str | None) -> AbstractContext
     found = permission_conditions(meta.name, user) if user is not None else []
     if not found:
         return nullcontext(store.select_runner)
-    from webapp.extensions import db
-    from webapp.script_api import sql
-
     dialect = db.session.get_bind().dialect.name
     conds.extend(q.sql_condition(text, dialect, source) for source, text in found)
     sources = ", ".join(dict.fromkeys(source for source, _ in found))
-    return sql.guarded_reads(f"The list of {meta.name} filtered by {sources}", sql.read_budget())
+    return readonly_sql.guarded_reads(f"The list of {meta.name} filtered by {sources}", script_settings.read_budget(),
+                                      sandbox.run_stopped)
 
 
 def get_value(doctype: str, name_or_filters: Any, fieldname: Any = "name", as_dict: bool = False,
@@ -207,7 +200,7 @@ def get_value(doctype: str, name_or_filters: Any, fieldname: Any = "name", as_di
 
 
 # -- validation -----------------------------------------------------------------------------------
-def _validate_fields(doc: Document, before: Document | None = None) -> None:
+def _validate_fields(doc: Document, mandatory: bool = True) -> None:
     meta = doc.meta
     missing: list[str] = []
     missing_fields: list[str] = []
@@ -230,14 +223,14 @@ def _validate_fields(doc: Document, before: Document | None = None) -> None:
             if existing and existing[0]["name"] != doc._data.get("name"):
                 raise DuplicateEntryError(f"{meta.name}: {f.label} {value!r} is already used by "
                                           f"{existing[0]['name']}").for_fields(f.fieldname)
-    if missing:
+    if missing and mandatory:
         where = f" in row {doc._data.get('idx')} of {doc._data.get('parentfield')}" if meta.istable else ""
         raise MandatoryError(f"{meta.name}: value missing for {', '.join(missing)}{where}").for_fields(*missing_fields)
     for f in meta.table_fields:
         for i, row in enumerate(doc._data.get(f.fieldname) or [], start=1):
             row._data.update({"idx": i, "parentfield": f.fieldname, "parenttype": meta.name,
                               "parent": doc._data.get("name"), "docstatus": doc._data.get("docstatus", 0)})
-            _validate_fields(row)
+            _validate_fields(row, mandatory)
 
 
 def _stamp_children(doc: Document, user: str, now: dt.datetime, stored: Document | None = None) -> None:
@@ -282,7 +275,9 @@ def _guard_editable(meta: DocType) -> None:
 
 
 # -- writing --------------------------------------------------------------------------------------
-def insert(doc: Document, ignore_permissions: bool = False) -> Document:
+def insert(doc: Document, ignore_permissions: bool = False, ignore_mandatory: bool = False) -> Document:
+    """Insert `doc` with the full lifecycle. `ignore_mandatory=True` (Frappe's flag) skips the
+    required-field check only; types, options, links and uniqueness are still checked."""
     meta = doc.meta
     _guard_editable(meta)
     ensure_writable("insert a document")
@@ -310,7 +305,7 @@ def insert(doc: Document, ignore_permissions: bool = False) -> Document:
             fire(doc, "before_submit")
         if _check_docstatus(doc) != docstatus:
             raise ValidationError("A script may not change docstatus during the operation")
-        _validate_fields(doc)
+        _validate_fields(doc, mandatory=not ignore_mandatory)
         if store.exists(meta, doc._data["name"]):
             raise DuplicateEntryError(f"{meta.name} {doc._data['name']} already exists")
         _stamp_children(doc, user, now)
@@ -448,8 +443,8 @@ def db_set(doc: Document, values: dict[str, Any], update_modified: bool = True) 
     """Write fields straight to the row: no hooks, no validation beyond types (Frappe's db_set)."""
     meta = doc.meta
     _guard_editable(meta)
-    if meta.name == "Server Script":  # its rules (System Manager only, must compile) live in save()
-        raise ValidationError("A Server Script is changed with doc.save(), which checks it; db_set is not allowed")
+    if not meta.direct_writes:  # its rules live in its controller, which save() runs
+        raise ValidationError(f"A {meta.name} is changed with doc.save(), which checks it; db_set is not allowed")
     ensure_writable("change a document")
     with transaction():
         clean: dict[str, Any] = {}
@@ -475,6 +470,10 @@ def set_value(doctype: str, name: str, values: dict[str, Any], ignore_permission
         return save(doc, ignore_permissions=ignore_permissions)
 
 
+def check_permission(doc: Document, ptype: str = "read") -> None:
+    permissions.check(doc.doctype, ptype, doc=doc)
+
+
 def print_doc(doctype: str, name: str) -> Document:
     """Load for printing and fire Before Print; nothing is written."""
     with transaction():
@@ -483,7 +482,7 @@ def print_doc(doctype: str, name: str) -> Document:
         return doc
 
 
-# -- entry points for the REST API and the desk (each one transaction) ----------------------------
+# -- whole operations for the REST API, frappe.client and the desk (each one transaction) -----------
 _SYSTEM_KEYS = ("owner", "creation", "modified_by", "doctype")
 
 
@@ -500,7 +499,8 @@ def _clean_values(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def list_for_api(doctype: str, args: dict[str, Any]) -> list:
+def list_documents(doctype: str, args: dict[str, Any]) -> list:
+    """A permission-checked list from a client's arguments (the REST list and frappe.client.get_list)."""
     return get_list(
         doctype,
         fields=args.get("fields"),
@@ -513,7 +513,8 @@ def list_for_api(doctype: str, args: dict[str, Any]) -> list:
     )
 
 
-def create_from_api(doctype: str, values: dict[str, Any]) -> Document:
+def create(doctype: str, values: dict[str, Any]) -> Document:
+    """Insert a new document from a client's values (docstatus 1 inserts it submitted)."""
     if values.get("doctype") not in (None, doctype):
         raise ValidationError(f"The body's doctype {values['doctype']!r} does not match {doctype!r}")
     with transaction():
@@ -521,8 +522,8 @@ def create_from_api(doctype: str, values: dict[str, Any]) -> Document:
         return insert(doc)
 
 
-def update_from_api(doctype: str, name: str, values: dict[str, Any]) -> Document:
-    """PUT: changed fields; docstatus 0->1 submits, 1->2 cancels."""
+def update(doctype: str, name: str, values: dict[str, Any]) -> Document:
+    """Change a document's fields from a client's values; docstatus 0->1 submits, 1->2 cancels."""
     with transaction():
         doc = get_doc(doctype, name)
         values = _clean_values(values)
@@ -533,5 +534,28 @@ def update_from_api(doctype: str, name: str, values: dict[str, Any]) -> Document
         return save(doc)
 
 
-def delete_from_api(doctype: str, name: str) -> None:
-    delete(doctype, name)
+def save_values(values: dict[str, Any]) -> Document:
+    """frappe.client.save: a document with a name is updated (its version checked when given), one
+    without is inserted."""
+    if not values.get("name"):
+        return create(values["doctype"], values)
+    with transaction():
+        doc = get_doc(values["doctype"], values["name"])
+        doc.update({k: v for k, v in _clean_values(values).items() if k != "name"})
+        return save(doc)
+
+
+def submit_values(values: dict[str, Any]) -> Document:
+    """frappe.client.submit: submit a stored draft with the given changes, or insert one submitted."""
+    with transaction():
+        if values.get("name") and exists(values["doctype"], values["name"]):
+            doc = get_doc(values["doctype"], values["name"])
+            doc.update({k: v for k, v in _clean_values(values).items() if k != "name"})
+        else:
+            doc = new_doc(values["doctype"], {k: v for k, v in _clean_values(values).items() if k != "modified"})
+        return submit(doc)
+
+
+def cancel_by_name(doctype: str, name: str) -> Document:
+    with transaction():
+        return cancel(get_doc(doctype, name))

@@ -6,19 +6,14 @@ tables follow the declarations in webapp/doctypes so that adding a doctype is a 
 
 from __future__ import annotations
 
+from webapp.doctypes import registry
+from webapp.extensions import db
+from webapp.services.readonly_sql import ensure_reader_role
+
 
 def sync_doctype_tables() -> None:
-    """Create missing doctype tables and columns, then the read-only role scripts' SQL runs as."""
-    from webapp.doctypes import registry
-
+    """Create missing doctype tables and columns, then the read-only role scripts' SQL runs as
+    (PostgreSQL: it may read the `tab*` tables, nothing else)."""
     registry.sync_tables()
-    _grant_script_reader()
-
-
-def _grant_script_reader() -> None:
-    """PostgreSQL: the role frappe.db.sql runs as may read the `tab*` tables, nothing else."""
-    from webapp.extensions import db
-    from webapp.script_api.sql import ensure_reader_role
-
     ensure_reader_role(db.session.connection())
     db.session.commit()

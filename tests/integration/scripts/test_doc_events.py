@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.runtime.events import DOCTYPE_EVENT_MAP
+from webapp.doctypes.events import DOCTYPE_EVENT_MAP
 
 pytestmark = pytest.mark.usefixtures("enable_scripts")
 

@@ -9,37 +9,41 @@ import pytest
 
 
 @pytest.fixture
-def recorder() -> Iterator[list[tuple[str, str]]]:
+def recorder(app) -> Iterator[list[tuple[str, str]]]:
     """Record (event, doctype) for every lifecycle event fired during the test."""
-    from webapp.runtime import events
-
     seen: list[tuple[str, str]] = []
 
     def listen(doc, event: str) -> None:
         seen.append((event, doc.doctype))
 
-    events.subscribe(listen)
+    listeners = app.extensions["hooks"].doc_listeners
+    listeners.append(listen)
     try:
         yield seen
     finally:
-        events.unsubscribe(listen)
+        listeners.remove(listen)
 
 
 @pytest.fixture
-def listener():
-    """listener(fn) subscribes fn(doc, event) for the rest of the test, and always unsubscribes."""
-    from webapp.runtime import events
-
+def listener(app):
+    """listener(fn) adds fn(doc, event) to the app's document listeners for the rest of the test;
+    listener.remove(fn) takes it off earlier."""
+    listeners = app.extensions["hooks"].doc_listeners
     added = []
 
     def add(fn):
-        events.subscribe(fn)
+        listeners.append(fn)
         added.append(fn)
         return fn
 
+    def remove(fn):
+        listeners.remove(fn)
+        added.remove(fn)
+
+    add.remove = remove
     yield add
     for fn in added:
-        events.unsubscribe(fn)
+        listeners.remove(fn)
 
 
 def assert_error(resp, status: int, exc_type: str, *needles: str) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from webapp.errors import ValidationError
 from webapp.script_api.http import forbidden_reason
-from webapp.script_api.sql import _to_qmark
+from webapp.services.readonly_sql import _to_qmark
 
 
 def test_placeholders_become_bound_parameters():

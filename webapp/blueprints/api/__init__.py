@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from webapp.blueprints.api import builtin_methods, client_methods, resource, views  # noqa: E402,F401
+from webapp.blueprints.api import builtin_methods, resource, views  # noqa: E402,F401
 
 
 @bp.after_request

@@ -39,13 +39,13 @@ def _body() -> dict[str, Any]:
 @bp.get("/api/resource/<doctype>")
 def resource_list(doctype: str):
     args = request.args
-    rows = documents.list_for_api(doctype, args.to_dict())
+    rows = documents.list_documents(doctype, args.to_dict())
     return jsonify({"data": rows})
 
 
 @bp.post("/api/resource/<doctype>")
 def resource_create(doctype: str):
-    doc = documents.create_from_api(doctype, _body())
+    doc = documents.create(doctype, _body())
     return jsonify({"data": doc.as_dict()})
 
 
@@ -56,11 +56,11 @@ def resource_get(doctype: str, name: str):
 
 @bp.put("/api/resource/<doctype>/<path:name>")
 def resource_update(doctype: str, name: str):
-    doc = documents.update_from_api(doctype, name, _body())
+    doc = documents.update(doctype, name, _body())
     return jsonify({"data": doc.as_dict()})
 
 
 @bp.delete("/api/resource/<doctype>/<path:name>")
 def resource_delete(doctype: str, name: str):
-    documents.delete_from_api(doctype, name)
+    documents.delete(doctype, name)
     return jsonify({"message": "ok"})

@@ -1,48 +1,69 @@
-"""Thin views: parse, call one handler, answer JSON."""
+"""Thin views: parse, call the method service, render its reply."""
 
 from __future__ import annotations
 
-from flask import jsonify, request
-from flask_login import current_user
+from urllib.parse import quote
+
+from flask import Response, jsonify, request
 
 from webapp.blueprints.api import bp
 from webapp.blueprints.api.params import form_dict
-from webapp.blueprints.api.registry import BUILTIN_METHODS
-from webapp.errors import AuthenticationError, DoesNotExistError, PermissionError, ValidationError, server_messages_json
+from webapp.errors import ValidationError, server_messages_json
+from webapp.net import client_address
+from webapp.services import methods
+from webapp.services.methods import Reply
 
 ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-# Hooks for method names that are not built in (API scripts register one).
-fallback_handlers: list = []
+# What a script's reply other than JSON is shown as: a sandboxed document, so no script of its runs
+# on this origin, whatever content type or disposition the script chose.
+SCRIPT_REPLY_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
-def call_method(name: str, args: dict):
-    builtin = BUILTIN_METHODS.get(name)
-    if builtin is not None:
-        if not builtin.allow_guest and not current_user.is_authenticated:
-            raise AuthenticationError("Login required") if name.startswith("frappe.auth") else PermissionError(
-                f"Not permitted: {name} needs a login"
-            )
-        return builtin.func(args)
-    for handler in fallback_handlers:
-        result = handler(name, args)
-        if result is not None:
-            return result
-    raise DoesNotExistError(f"No method {name!r}")
+def _json(body: dict) -> Response:
+    body = dict(body or {})
+    msgs = server_messages_json()
+    if msgs:
+        body["_server_messages"] = msgs
+    return jsonify(body)
 
 
-def _reply(result):
-    if not isinstance(result, dict) or "_response" not in result:
-        body = dict(result or {})
-        msgs = server_messages_json()
-        if msgs:
-            body["_server_messages"] = msgs
-        return jsonify(body)
-    return result["_response"]
+def _attachment(filename: str) -> str:
+    safe = "".join(c for c in filename if c.isprintable() and c not in '"\\/\r\n')[:200] or "download"
+    return f"attachment; filename=\"{safe}\"; filename*=UTF-8''{quote(safe)}"
+
+
+def render(reply: Reply | dict) -> Response:
+    if not isinstance(reply, Reply):
+        return _json(reply)
+    if reply.kind == "json":
+        response = _json(reply.body)
+    elif reply.kind in ("text", "csv"):
+        response = Response(reply.body, mimetype="text/plain" if reply.kind == "text" else "text/csv")
+        if reply.filename:
+            response.headers["Content-Disposition"] = _attachment(reply.filename)
+    elif reply.kind == "download":
+        response = Response(reply.body, mimetype=reply.content_type or "application/octet-stream")
+        response.headers["Content-Disposition"] = _attachment(reply.filename or "download")
+    elif reply.kind == "redirect":
+        response = Response("", headers={"Location": reply.location})
+    else:
+        raise ValidationError(f"Unknown reply kind {reply.kind!r}")
+    if reply.status is not None:
+        response.status_code = reply.status
+    for key, value in reply.headers.items():
+        response.headers[key] = value
+    if response.mimetype != "application/json":
+        response.headers["Content-Security-Policy"] = SCRIPT_REPLY_CSP
+    return response
+
+
+def _call(name: str, args: dict) -> Response:
+    return render(methods.call(name, args, request.method, client_address()))
 
 
 @bp.route("/api/method/<path:name>", methods=ANY_METHOD)
 def method(name: str):
-    return _reply(call_method(name, form_dict()))
+    return _call(name, form_dict())
 
 
 @bp.route("/", methods=["POST"])
@@ -51,7 +72,7 @@ def legacy_cmd():
     cmd = str(args.pop("cmd", "") or "")
     if not cmd:
         raise ValidationError("POST / needs a 'cmd' field, e.g. cmd=login")
-    return _reply(call_method(cmd, args))
+    return _call(cmd, args)
 
 
 @bp.route("/api/method/", methods=ANY_METHOD)

@@ -211,7 +211,7 @@ def doc_new(slug: str):
         F.apply_row_action(shown, request.form["row_action"])
         return _render_form(meta, shown, is_new=True, docstatus=0, perms=perms)
     try:
-        doc = documents.create_from_api(meta.name, posted)
+        doc = documents.create(meta.name, posted)
     except ValidationError as exc:
         return _failed(meta, exc, {**shown, "__name": posted.get("name")}, is_new=True, docstatus=0, perms=perms)
     flash(f"{meta.name} {doc.name} saved", "success")
@@ -237,7 +237,7 @@ def doc_form(slug: str, name: str):
     if not perms["write"]:
         permissions.check(meta.name, "write", doc)
     try:
-        documents.update_from_api(meta.name, doc.name, posted)
+        documents.update(meta.name, doc.name, posted)
     except ValidationError as exc:
         return _failed(meta, exc, shown, is_new=False, docstatus=docstatus, perms=perms)
     flash(f"{meta.name} {doc.name} saved", "success")

@@ -64,7 +64,7 @@ COMPLETIONS = sorted({
 @bp.post("/api/desk/validate_script")
 @roles_required(SYSTEM_MANAGER)
 def validate_script():
-    from webapp.runtime.script_doctype import compile_errors
+    from webapp.runtime.server_script import compile_errors
 
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("script"), str):

@@ -1,33 +1,56 @@
-"""The Server Script doctype's own rules: only System Managers change scripts (through any door,
-even a script using ignore_permissions), a script that would not run is refused when saved, and
-every change moves the cache version so every worker reloads."""
+"""The Server Script doctype's controller: its own rules, run by the documents service at each
+event (webapp/hooks.py). Only System Managers change scripts (through any door, even a script
+using ignore_permissions), a script that would not run is refused when saved, and every change
+moves the cache version so every worker reloads."""
 
 from __future__ import annotations
 
+import ast
+
 from webapp import errors
+from webapp.doctypes import registry
+from webapp.doctypes.events import DOCTYPE_EVENT_MAP
 from webapp.doctypes.server_script import EVENT_FREQUENCIES, SCRIPT_TYPES
-from webapp.runtime import cache
-from webapp.runtime.events import DOCTYPE_EVENT_MAP
+from webapp.runtime import cache, scheduler
 from webapp.sandbox import ALLOWED_MODULES, ScriptCompileError, compile_script
+from webapp.services import documents, methods
 from webapp.services.context import acting_user
+from webapp.services.permissions import roles_of
 
 API_METHOD_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
 def _require_system_manager() -> None:
-    from webapp.services.permissions import roles_of
-
     user = acting_user()
     if user != "Administrator" and "System Manager" not in roles_of(user):
         raise errors.PermissionError(f"Not permitted: only a System Manager may change Server Scripts ({user} is not)")
 
 
-def on_event(doc, event: str) -> None:
-    if event in ("before_insert", "before_validate", "before_update_after_submit", "on_trash"):
+class ServerScriptController:
+    """Frappe's lifecycle method names; the documents service calls them before any listener."""
+
+    def before_insert(self, _doc) -> None:
         _require_system_manager()
-    if event == "validate":
+
+    def before_validate(self, _doc) -> None:
+        _require_system_manager()
+
+    def before_update_after_submit(self, _doc) -> None:
+        _require_system_manager()
+
+    def on_trash(self, _doc) -> None:
+        _require_system_manager()
+
+    def validate(self, doc) -> None:
         validate(doc)
-    if event in ("on_update", "after_delete", "on_update_after_submit"):
+
+    def on_update(self, _doc) -> None:
+        cache.bump_version()
+
+    def after_delete(self, _doc) -> None:
+        cache.bump_version()
+
+    def on_update_after_submit(self, _doc) -> None:
         cache.bump_version()
 
 
@@ -49,8 +72,6 @@ def _strip_line(message: str, line: int) -> str:
 
 
 def _import_errors(source: str) -> list[dict]:
-    import ast
-
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -93,20 +114,16 @@ def validate(doc) -> None:
 
 
 def _reference_doctype(doc, bad, stype: str):
-    from webapp.doctypes import registry
-
     ref = doc.get("reference_doctype")
     if not ref:
         raise bad(f"A {stype} script needs a Reference Document Type", "reference_doctype")
     meta = registry.get(ref)
-    if meta is None or meta.istable or not meta.script_access or ref in ("Server Script", "Server Script Log"):
+    if meta is None or meta.istable or not meta.script_access or not meta.script_events:
         raise bad(f"Reference Document Type {ref!r} is not a document type scripts can follow", "reference_doctype")
     return meta
 
 
 def _validate_scheduler(doc, bad) -> None:
-    from webapp.runtime import scheduler
-
     frequency = doc.get("event_frequency")
     if frequency not in EVENT_FREQUENCIES:
         raise bad(f"A Scheduler Event script needs an Event Frequency, one of: {', '.join(EVENT_FREQUENCIES)}",
@@ -130,15 +147,12 @@ def _validate_doc_event(doc, bad) -> None:
 
 
 def _validate_api(doc, bad) -> None:
-    from webapp.blueprints.api.registry import is_builtin
-    from webapp.services import documents
-
     method = str(doc.get("api_method") or "").strip()
     if not method:
         raise bad("An API script needs an API Method name", "api_method")
     if not set(method) <= API_METHOD_CHARS or method.startswith((".", "-")):
         raise bad("API Method may contain only letters, digits, '_', '.' and '-'", "api_method")
-    if is_builtin(method) or method.startswith("frappe."):
+    if methods.is_builtin(method) or method.startswith("frappe."):
         raise bad(f"API Method {method!r} is a built-in method's name; choose another", "api_method")
     doc._data["api_method"] = method
     taken = documents.get_list("Server Script", fields=["name"], ignore_permissions=True,
@@ -158,4 +172,4 @@ def _validate_api(doc, bad) -> None:
             raise bad("Rate Limit Seconds must be between 1 and 31,622,400 (a year)", "rate_limit_seconds")
 
 
-__all__ = ["EVENT_FREQUENCIES", "compile_errors", "on_event", "validate"]
+__all__ = ["EVENT_FREQUENCIES", "ServerScriptController", "compile_errors", "validate"]

@@ -1,5 +1,5 @@
-"""Sandboxed Jinja for scripts' render_template: Jinja's SandboxedEnvironment refuses `_` attributes,
-unsafe callables and str.format traversal; we also refuse templates that try to load others."""
+"""`frappe.render_template`: Jinja's sandbox (SandboxedEnvironment refuses `_` attributes, unsafe
+callables and str.format traversal); templates that try to load others are refused too."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ MAX_TEMPLATE = 100_000
 MAX_OUTPUT = 1_000_000
 
 
-def render(template: str, context: dict[str, Any]) -> str:
+def render_template(template: str, context: dict[str, Any] | None = None, **_ignored: Any) -> str:
+    """Render a Jinja template string in Jinja's sandbox (no attribute walks to the interpreter)."""
+    template, context = str(template), dict(context or {})
     if len(template) > MAX_TEMPLATE:
         raise ValidationError(f"Template too large (over {MAX_TEMPLATE} characters)")
     try:

@@ -1,10 +1,6 @@
-"""Lifecycle hook points. The documents service calls `fire(doc, event)` at every event in Frappe's
-order; listeners (Server Scripts) subscribe here. Events use Frappe's method names."""
+"""Document lifecycle events: Frappe's method names, and the names Server Scripts give them."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 EVENTS = (
     "before_insert", "before_naming", "before_validate", "validate", "before_submit", "after_insert", "on_update",
@@ -29,23 +25,3 @@ DOCTYPE_EVENT_MAP = {
     "After Save (Submitted Document)": "on_update_after_submit",
     "Before Print": "before_print",
 }
-
-Listener = Callable[[Any, str], None]
-_listeners: list[Listener] = []
-
-
-def subscribe(listener: Listener) -> None:
-    if listener not in _listeners:
-        _listeners.append(listener)
-
-
-def unsubscribe(listener: Listener) -> None:
-    if listener in _listeners:
-        _listeners.remove(listener)
-
-
-def fire(doc: Any, event: str) -> None:
-    if event not in EVENTS:
-        raise ValueError(f"Unknown event {event}")
-    for listener in list(_listeners):
-        listener(doc, event)

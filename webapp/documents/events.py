@@ -1,0 +1,22 @@
+"""Firing a document event: the doctype's controller first (its own rules), then every listener
+(Server Scripts), both as registered on the app's hooks (webapp/hooks.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webapp import hooks
+from webapp.doctypes.events import EVENTS
+
+
+def fire(doc: Any, event: str) -> None:
+    if event not in EVENTS:
+        raise ValueError(f"Unknown event {event}")
+    wiring = hooks.current()
+    controller = wiring.controllers.get(doc.doctype)
+    if controller is not None:
+        method = getattr(controller, event, None)
+        if method is not None:
+            method(doc)
+    for listener in tuple(wiring.doc_listeners):
+        listener(doc, event)
