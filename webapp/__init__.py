@@ -51,8 +51,10 @@ def _init_hooks(app: Flask) -> None:
     from webapp.documents import document
     from webapp.runtime import api, logs, permission_query, script_jobs, scripts
     from webapp.runtime.server_script import ServerScriptController
-    from webapp.services import client  # noqa: F401 - declares frappe.client.* and ping
-    from webapp.services import documents
+    from webapp.services import (
+        client,  # noqa: F401 - declares frappe.client.* and ping
+        documents,
+    )
 
     wiring = hooks.init_app(app)
     wiring.controllers["Server Script"] = ServerScriptController()
