@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import jsonify, request
 
-from webapp.blueprints.api import bp
+from webapp.blueprints.api.blueprint import bp
 from webapp.errors import ValidationError
 from webapp.services import documents
 

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from flask import Response, jsonify, request
 
-from webapp.blueprints.api import bp
+from webapp.blueprints.api.blueprint import bp
 from webapp.blueprints.api.params import form_dict
 from webapp.errors import ValidationError, server_messages_json
 from webapp.net import client_address

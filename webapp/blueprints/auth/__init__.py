@@ -1,7 +1,6 @@
 """Authentication: the login page, session and token auth, CSRF policy."""
 
-from flask import Blueprint
+from webapp.blueprints.auth import views  # noqa: F401 - each registers its routes on bp
+from webapp.blueprints.auth.blueprint import bp
 
-bp = Blueprint("auth", __name__)
-
-from webapp.blueprints.auth import views  # noqa: E402,F401
+__all__ = ["bp"]

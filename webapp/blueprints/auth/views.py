@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.blueprints.auth import bp
+from webapp.blueprints.auth.blueprint import bp
 from webapp.blueprints.auth.forms import LoginForm
 from webapp.blueprints.auth.session import end_session, start_session
 from webapp.errors import AuthenticationError

@@ -1,7 +1,6 @@
 """The desk: server-rendered pages under /app, all behind a login."""
 
-from flask import Blueprint
+from webapp.blueprints.desk import doc_views, filters, print_views, script_editor, search_views, views  # noqa: F401 - each registers its routes on bp
+from webapp.blueprints.desk.blueprint import bp
 
-bp = Blueprint("desk", __name__)
-
-from webapp.blueprints.desk import doc_views, filters, print_views, script_editor, search_views, views  # noqa: E402,F401
+__all__ = ["bp"]

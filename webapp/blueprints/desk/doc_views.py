@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from webapp.blueprints.desk import bp
 from webapp.blueprints.desk import forms as F
+from webapp.blueprints.desk.blueprint import bp
 from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType, Field
 from webapp.errors import DoesNotExistError, FrappeError, ValidationError

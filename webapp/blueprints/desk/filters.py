@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from webapp.blueprints.desk import bp
 from webapp.blueprints.desk import forms as F
+from webapp.blueprints.desk.blueprint import bp
 
 bp.add_app_template_global(F.input_value, "input_value")
 bp.add_app_template_global(F.display_value, "display_value")

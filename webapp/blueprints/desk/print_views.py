@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from webapp.blueprints.desk import bp
 from webapp.blueprints.desk import forms as F
+from webapp.blueprints.desk.blueprint import bp
 from webapp.errors import ValidationError
 from webapp.permissions import login_required
 from webapp.services import documents

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
-from webapp.blueprints.desk import bp
+from webapp.blueprints.desk.blueprint import bp
 from webapp.errors import ValidationError
 from webapp.models.user import SYSTEM_MANAGER
 from webapp.permissions import roles_required

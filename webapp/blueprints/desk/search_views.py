@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from webapp.blueprints.desk import bp
+from webapp.blueprints.desk.blueprint import bp
 from webapp.permissions import login_required
 from webapp.services import search
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from webapp.blueprints.desk import bp
+from webapp.blueprints.desk.blueprint import bp
 from webapp.models.user import SYSTEM_MANAGER
 from webapp.permissions import login_required, roles_required
 

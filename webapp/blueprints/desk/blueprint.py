@@ -1,0 +1,5 @@
+"""The blueprint object the desk views register their routes on."""
+
+from flask import Blueprint
+
+bp = Blueprint("desk", "webapp.blueprints.desk")
