@@ -23,11 +23,7 @@ from webapp.script_api.run_context import RunContext
 mark_writable(Document)
 mark_writable(_dict)
 
-EXCEPTIONS = {
-    name: getattr(errors, name)
-    for name in ("ValidationError", "PermissionError", "DoesNotExistError", "DuplicateEntryError", "MandatoryError",
-                 "AuthenticationError", "RateLimitExceededError", "LinkValidationError", "TimestampMismatchError")
-}
+EXCEPTIONS = {name: getattr(errors, name) for name in errors.SCRIPT_EXCEPTIONS}
 
 API_KINDS = ("API", "Scheduler Event")
 
@@ -54,10 +50,6 @@ def as_json(obj: Any, indent: int | None = 1) -> str:
     from webapp.jsonenc import to_jsonable
 
     return _json.dumps(obj, indent=indent, sort_keys=True, default=to_jsonable, separators=(",", ": "))
-
-
-def _translate(text: Any, *args: Any, **kwargs: Any) -> str:
-    return str(text)
 
 
 def bold(text: Any) -> str:
@@ -98,7 +90,7 @@ def _static() -> dict[str, Any]:
         "get_last_doc": doc_api.get_last_doc, "delete_doc": doc_api.delete_doc, "get_all": doc_api.get_all,
         "get_list": doc_api.get_list, "get_meta": doc_api.get_meta, "has_permission": doc_api.has_permission,
         "msgprint": messages.msgprint, "throw": messages.throw, "log_error": messages.log_error,
-        "errprint": messages.errprint, "utils": utils_ns, "_": _translate, "bold": bold, "as_json": as_json,
+        "errprint": messages.errprint, "utils": utils_ns, "_": messages.translate, "bold": bold, "as_json": as_json,
         "parse_json": utils.parse_json, "_dict": _dict, "call": calls.call,
         "get_roles": calls.get_roles, "get_fullname": calls.get_fullname,
         "render_template": calls.render_template, "enqueue": background.enqueue, "sendmail": mail_api.sendmail,
@@ -108,7 +100,7 @@ def _static() -> dict[str, Any]:
         base[name] = getattr(http_api, name)
     # The names every run gets beside `frappe` (read-only objects and functions: shared by reference).
     globals_ = {"json": _json_namespace(), "_dict": _dict, "run_script": calls.run_script, "log": calls.log,
-                "as_json": as_json}
+                "as_json": as_json, "_": messages.translate}
     # `frappe` of each kind of run, its shared part held by a class: a run's own `frappe` holds
     # only the per-run names (see build_namespace).
     kinds = {kind: FrappeNamespace._shared_part("frappe", {**base, "db": db_api_kind if kind in API_KINDS

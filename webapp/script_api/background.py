@@ -59,7 +59,9 @@ def enqueue(method: Any, queue: Any = "default", timeout: Any = None, event: Any
     info = _api_script(method)
     if now or not is_async:
         child = scripts.run_nested_api(method, _dict(kwargs), by_method=True)
-        return (_dict(child.flags) if isinstance(child.flags, dict) else child.flags) if child.flags else child.response.get("message")
+        if not child.flags:
+            return child.response.get("message")
+        return _dict(child.flags) if isinstance(child.flags, dict) else child.flags
     ensure_writable("queue a job")
     memo = transaction_memo()
     if memo is not None:

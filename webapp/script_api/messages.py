@@ -15,6 +15,11 @@ def _text(msg: Any) -> str:
     return msg if isinstance(msg, str) else str(msg)
 
 
+def translate(msg: Any, lang: str | None = None, context: str | None = None) -> str:
+    """`_()` (Frappe's signature): the text itself, there being no translations here."""
+    return _text(msg)
+
+
 def msgprint(msg: Any, title: str | None = None, indicator: str | None = None, **_ignored: Any) -> None:
     errors.add_message(_text(msg), title=title, indicator=indicator)
 

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 
 from webapp.documents.document import _dict
-from webapp.errors import ValidationError
+from webapp.errors import PermissionError, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,13 @@ SQL_FUNCTION = "frappe.db.sql"
 READ_ONLY = f"{SQL_FUNCTION} is read-only"
 
 
-class SQLNotAllowed(ValidationError):
-    """The query tried something frappe.db.sql does not allow (a write, a private table...)."""
+class SQLNotAllowed(PermissionError):
+    """The query tried something frappe.db.sql does not allow (a write, a private table...).
+
+    Frappe raises PermissionError there: scripts catch it as `frappe.PermissionError`, and clients
+    get 403 with exc_type "PermissionError"."""
+
+    frappe_exc_type = "PermissionError"
 
 
 # -- placeholders ---------------------------------------------------------------------------------
