@@ -14,9 +14,9 @@ from typing import Any
 from webapp import errors
 from webapp.documents.document import Document, _dict
 from webapp.sandbox import ReadOnlyNamespace, mark_writable
+from webapp.script_api import dates, hooks, messages, settings, shaping, text, utils
 from webapp.script_api import db as db_api
 from webapp.script_api import documents as doc_api
-from webapp.script_api import messages, utils
 from webapp.script_api.run_context import RunContext
 
 # Scripts may change documents and attribute dicts they hold; nothing else of ours.
@@ -30,7 +30,11 @@ API_KINDS = ("API", "Scheduler Event")
 
 class FrappeNamespace(ReadOnlyNamespace):
     """A run's `frappe`: read-only but for `frappe.flags`, which Frappe scripts assign to return a
-    value (`frappe.flags = "hello"` replies {"message": "hello"}; run_script returns it)."""
+    value (`frappe.flags = "hello"` replies {"message": "hello"}; run_script returns it).
+
+    System Settings values (`frappe.date_format` ...) are read when a script reads them."""
+
+    _SETTINGS_PROPERTIES = ("date_format", "time_format", "number_format", "lang", "full_name")
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name != "flags":
@@ -41,6 +45,31 @@ class FrappeNamespace(ReadOnlyNamespace):
             raise TypeError(f"frappe.flags can be set to a dict, _dict, string, number or list, "
                             f"not a {type(value).__name__}")
         self.__dict__["flags"] = value
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self._SETTINGS_PROPERTIES})
+
+    @property
+    def date_format(self) -> str:
+        return settings.system_setting("date_format")
+
+    @property
+    def time_format(self) -> str:
+        return settings.system_setting("time_format")
+
+    @property
+    def number_format(self) -> str:
+        return settings.system_setting("number_format")
+
+    @property
+    def lang(self) -> str:
+        return settings.system_setting("language")
+
+    @property
+    def full_name(self) -> str:
+        from webapp.script_api.calls import get_fullname
+
+        return get_fullname(self.__dict__["user"])
 
 
 mark_writable(FrappeNamespace)
@@ -54,6 +83,17 @@ def as_json(obj: Any, indent: int | None = 1) -> str:
 
 def bold(text: Any) -> str:
     return f"<strong>{utils.escape_html(text)}</strong>"
+
+
+def scrub(txt: Any) -> str:
+    """Frappe's scrub: "Sales Invoice" -> "sales_invoice"."""
+    return str(txt or "").replace(" ", "_").replace("-", "_").lower()
+
+
+def guess_mimetype(url: Any, strict: bool = True) -> tuple:
+    import mimetypes
+
+    return mimetypes.guess_type(str(url), strict=bool(strict))
 
 
 def _json_namespace() -> ReadOnlyNamespace:
@@ -73,13 +113,17 @@ def _static() -> dict[str, Any]:
     from webapp.script_api import background, calls
     from webapp.script_api import mail as mail_api
 
-    utils_ns = ReadOnlyNamespace("frappe.utils", {name: getattr(utils, name) for name in utils.NAMES})
+    utils_ns = ReadOnlyNamespace("frappe.utils", {name: getattr(module, name) for module in (utils, dates, text)
+                                                  for name in module.NAMES})
     db_common = {
         "get_value": db_api.get_value, "get_values": db_api.get_values, "set_value": db_api.set_value,
         "exists": db_api.exists, "count": db_api.count, "get_all": db_api.get_all, "get_list": db_api.get_list,
-        "escape": db_api.escape,
+        "escape": db_api.escape, "get_single_value": settings.get_single_value, "get_default": settings.get_default,
+        "after_commit": hooks.after_commit, "before_commit": hooks.before_commit,
+        "after_rollback": hooks.after_rollback,
     }
     from webapp.script_api import http as http_api
+    from webapp.script_api import printing
     from webapp.script_api import sql as sql_api
 
     db_common["sql"] = sql_api.sql
@@ -94,13 +138,18 @@ def _static() -> dict[str, Any]:
         "parse_json": utils.parse_json, "_dict": _dict, "call": calls.call,
         "get_roles": calls.get_roles, "get_fullname": calls.get_fullname,
         "render_template": calls.render_template, "enqueue": background.enqueue, "sendmail": mail_api.sendmail,
+        "get_system_settings": settings.get_system_settings, "format_value": shaping.format_value,
+        "format_date": dates.global_date_format, "get_url": utils.get_url,
+        "copy_doc": shaping.copy_doc, "get_mapped_doc": shaping.get_mapped_doc, "get_print": printing.get_print,
+        "attach_print": printing.attach_print, "log": calls.log, "scrub": scrub,
         **EXCEPTIONS,
     }
     for name in http_api.NAMES:
         base[name] = getattr(http_api, name)
     # The names every run gets beside `frappe` (read-only objects and functions: shared by reference).
     globals_ = {"json": _json_namespace(), "_dict": _dict, "run_script": calls.run_script, "log": calls.log,
-                "as_json": as_json, "_": messages.translate}
+                "as_json": as_json, "_": messages.translate, "setattr": shaping.safe_setattr,
+                "delattr": shaping.safe_delattr, "scrub": scrub, "guess_mimetype": guess_mimetype}
     # `frappe` of each kind of run, its shared part held by a class: a run's own `frappe` holds
     # only the per-run names (see build_namespace).
     kinds = {kind: FrappeNamespace._shared_part("frappe", {**base, "db": db_api_kind if kind in API_KINDS

@@ -89,8 +89,10 @@ def escape(value: Any, percent: bool = True) -> str:
 
 def commit() -> None:
     from webapp.extensions import db
+    from webapp.services.context import run_before_commit
 
     ensure_writable("commit")
+    run_before_commit()
     db.session.commit()
     committed_midway()  # jobs queued so far go now, as in Frappe
 
