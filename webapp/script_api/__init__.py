@@ -124,6 +124,7 @@ def _static() -> dict[str, Any]:
     }
     from webapp.script_api import http as http_api
     from webapp.script_api import printing
+    from webapp.script_api import qb as qb_api
     from webapp.script_api import sql as sql_api
 
     db_common["sql"] = sql_api.sql
@@ -141,7 +142,7 @@ def _static() -> dict[str, Any]:
         "get_system_settings": settings.get_system_settings, "format_value": shaping.format_value,
         "format_date": dates.global_date_format, "get_url": utils.get_url,
         "copy_doc": shaping.copy_doc, "get_mapped_doc": shaping.get_mapped_doc, "get_print": printing.get_print,
-        "attach_print": printing.attach_print, "log": calls.log, "scrub": scrub,
+        "attach_print": printing.attach_print, "log": calls.log, "scrub": scrub, "qb": qb_api.qb,
         **EXCEPTIONS,
     }
     for name in http_api.NAMES:
