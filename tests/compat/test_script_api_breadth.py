@@ -236,3 +236,40 @@ frappe.response["message"] = [scrub("Sales Invoice"), frappe.scrub("A-b"), guess
                               frappe.lang, frappe.full_name, frappe.time_format]
 """)
     assert out == ["sales_invoice", "a_b", "image/png", "en", "Administrator", "HH:mm:ss"]
+
+
+def test_orjson_website_and_the_rest(client, make_script, admin_headers):
+    out = value_of(client, make_script, admin_headers, """
+data = {"b": 1, "a": [1, 2]}
+raw = orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+w = frappe.website
+frappe.response["message"] = [
+    raw.decode(), orjson.loads(raw), frappe.utils.orjson_dumps({"x": 1}).decode(), style.border_color, dev_server,
+    w.abs_url("blog/x"), w.abs_url("https://a.example/x"), w.extract_title("<h1>Hi <b>there</b></h1>", "/p"),
+    w.extract_title("", "/blog/my-post"), w.get_home_page(),
+    frappe.sanitize_html('<p onclick="evil()">ok<script>alert(1)</script></p>'), frappe.sanitize_html("a < b"),
+    frappe.get_gravatar("Ann@Example.com "), frappe.get_hooks("doc_events"), frappe.get_hooks("x", default={"a": 1}),
+    json.dumps({"d": frappe.utils.getdate("2024-01-05")}, default=frappe.json_handler),
+    frappe.utils.add_trackers_to_url("https://a.example/p?x=1", "news", "spring"),
+    frappe.utils.parse_and_map_trackers_from_url("https://a.example/?utm_source=s&utm_campaign=c&q=1"),
+]
+""")
+    assert out == ['{"a":[1,2],"b":1}\n', {"a": [1, 2], "b": 1}, '{"x":1}', "#d1d8dd", 0, "/blog/x",
+                   "https://a.example/x", "Hi there", "My Post", "app", "<p>ok</p>", "a < b",
+                   "https://secure.gravatar.com/avatar/257c57037d384ae37ea27a07e8a01665?d=mm&s=200", [], {"a": 1},
+                   '{"d": "2024-01-05"}',
+                   "https://a.example/p?x=1&utm_source=news&utm_medium=email&utm_campaign=spring",
+                   {"utm_source": "s", "utm_campaign": "c"}]
+
+
+def test_shared_namespaces_are_read_only(client, make_script, admin_headers):
+    out = value_of(client, make_script, admin_headers, """
+refused = 0
+for target in (style, orjson, frappe.website, frappe.qb):
+    try:
+        target.border_color = "red"
+    except (TypeError, AttributeError):
+        refused += 1
+frappe.response["message"] = [refused, style.border_color]
+""")
+    assert out == [4, "#d1d8dd"]

@@ -96,6 +96,13 @@ def guess_mimetype(url: Any, strict: bool = True) -> tuple:
     return mimetypes.guess_type(str(url), strict=bool(strict))
 
 
+def _dev_server() -> int:
+    """Frappe's `dev_server`: 1 when the app runs in debug (development) mode."""
+    from flask import current_app, has_app_context
+
+    return int(bool(has_app_context() and current_app.debug))
+
+
 def _json_namespace() -> ReadOnlyNamespace:
     from webapp.jsonenc import to_jsonable
 
@@ -110,11 +117,12 @@ def _json_namespace() -> ReadOnlyNamespace:
 
 @lru_cache(maxsize=1)
 def _static() -> dict[str, Any]:
-    from webapp.script_api import background, calls
+    from webapp.script_api import background, calls, extras
     from webapp.script_api import mail as mail_api
 
-    utils_ns = ReadOnlyNamespace("frappe.utils", {name: getattr(module, name) for module in (utils, dates, text)
-                                                  for name in module.NAMES})
+    utils_ns = ReadOnlyNamespace("frappe.utils", {
+        **{name: getattr(module, name) for module in (utils, dates, text) for name in module.NAMES},
+        **{name: getattr(extras, name) for name in extras.UTILS_NAMES}})
     db_common = {
         "get_value": db_api.get_value, "get_values": db_api.get_values, "set_value": db_api.set_value,
         "exists": db_api.exists, "count": db_api.count, "get_all": db_api.get_all, "get_list": db_api.get_list,
@@ -143,6 +151,8 @@ def _static() -> dict[str, Any]:
         "format_date": dates.global_date_format, "get_url": utils.get_url,
         "copy_doc": shaping.copy_doc, "get_mapped_doc": shaping.get_mapped_doc, "get_print": printing.get_print,
         "attach_print": printing.attach_print, "log": calls.log, "scrub": scrub, "qb": qb_api.qb,
+        "website": extras.website, "sanitize_html": extras.sanitize_html, "get_gravatar": extras.get_gravatar,
+        "get_hooks": extras.get_hooks, "json_handler": extras.json_handler,
         **EXCEPTIONS,
     }
     for name in http_api.NAMES:
@@ -150,7 +160,8 @@ def _static() -> dict[str, Any]:
     # The names every run gets beside `frappe` (read-only objects and functions: shared by reference).
     globals_ = {"json": _json_namespace(), "_dict": _dict, "run_script": calls.run_script, "log": calls.log,
                 "as_json": as_json, "_": messages.translate, "setattr": shaping.safe_setattr,
-                "delattr": shaping.safe_delattr, "scrub": scrub, "guess_mimetype": guess_mimetype}
+                "delattr": shaping.safe_delattr, "scrub": scrub, "guess_mimetype": guess_mimetype,
+                "orjson": extras.orjson, "style": extras.STYLE, "dev_server": _dev_server()}
     # `frappe` of each kind of run, its shared part held by a class: a run's own `frappe` holds
     # only the per-run names (see build_namespace).
     kinds = {kind: FrappeNamespace._shared_part("frappe", {**base, "db": db_api_kind if kind in API_KINDS
