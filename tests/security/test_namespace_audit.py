@@ -40,7 +40,22 @@ def api_values(app, db, make_user):
             ("frappe.get_meta('ToDo')", doc_api.get_meta("ToDo")),
             ("frappe.utils.now_datetime()", utils.now_datetime()),
             ("frappe._dict()", _dict(a=1)),
+            *_query_builder_values(),
         ]
+
+
+def _query_builder_values():
+    """Objects a script builds with frappe.qb (PyPika's builders, tables, fields, criteria, functions)."""
+    from webapp.script_api.qb import qb
+
+    todo, user = qb.DocType("ToDo"), qb.DocType("User")
+    query = (qb.from_(todo).join(user).on(user.name == todo.owner)
+             .select(todo.name, qb.functions.Count("*").as_("n"), qb.functions.Coalesce(todo.date, "x"))
+             .where(qb.Criterion.any([todo.status == "Open", todo.priority.isin(["High"])]))
+             .groupby(todo.name).orderby(todo.name, order=qb.Order.desc).limit(5))
+    return [("frappe.qb.from_(...)", query), ("frappe.qb.DocType('ToDo')", todo), ("a field", todo.status),
+            ("a criterion", todo.status == "Open"), ("a case", qb.Case().when(todo.status == "Open", 1).else_(0)),
+            ("a pseudo column", qb.terms.PseudoColumn("1")), ("frappe.qb.from_(...).delete()", qb.from_(todo).delete())]
 
 
 def _namespaces(kind: str):

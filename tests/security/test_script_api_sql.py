@@ -1,8 +1,8 @@
 """frappe.db.sql is read-only, enforced by the database (SQLite authorizer, PostgreSQL reader role).
 
-Every bypass attempt runs as a real API Server Script over HTTP and must be refused with a clear 417
-that names frappe.db.sql, leave the data as it was, and leave the server (and the connection the
-query ran on) serving normally.
+Every bypass attempt runs as a real API Server Script over HTTP and must be refused with a clear
+error naming frappe.db.sql (PermissionError, 403, as in Frappe; 417 for what is not valid SQL),
+leave the data as it was, and leave the server (and the connection the query ran on) serving.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ doc = frappe.get_doc({"doctype": "ToDo", "description": "fresh"}).insert()
 seen = frappe.db.sql('SELECT description FROM "tabToDo" WHERE name = %s', [doc.name])
 try:
     frappe.db.sql('DELETE FROM "tabToDo"')
-except frappe.ValidationError as e:
+except frappe.PermissionError as e:
     refused = str(e)
 frappe.db.set_value("ToDo", doc.name, "description", "fresh-2")
 again = frappe.db.sql('SELECT description FROM "tabToDo" WHERE name = %s', [doc.name])
@@ -198,7 +198,9 @@ def test_bypass_attempt_is_refused(client, admin, db, query):
     before = snapshot(db)
     for method in ("get", "post"):
         r = getattr(client, method)("/api/method/sql_run", query_string={"q": query}, headers=admin)
-        assert r.status_code == 417, (query, r.status_code, r.get_json())
+        # Refused by the guard: Frappe's PermissionError (403); not valid SQL at all: 417.
+        assert (r.status_code, r.get_json()["exc_type"]) in ((403, "PermissionError"), (417, "ValidationError")), \
+            (query, r.status_code, r.get_json())
         assert "frappe.db.sql" in message(r), message(r)
         assert "pwned" not in message(r) and "pbkdf2" not in message(r)
     assert snapshot(db) == before
@@ -211,7 +213,7 @@ out = []
 for q in ['DELETE FROM "tabToDo"', 'SELECT * FROM "__Auth"', 'SELECT 1; SELECT 2', 'SELECT * FROM nope']:
     try:
         frappe.db.sql(q)
-    except frappe.ValidationError as e:
+    except (frappe.PermissionError, frappe.ValidationError) as e:
         out.append("refused")
 doc = frappe.get_doc({"doctype": "ToDo", "description": "after"}).insert()
 out.append(frappe.db.sql('SELECT count(*) FROM "tabToDo"')[0][0])

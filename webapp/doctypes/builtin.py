@@ -102,7 +102,21 @@ USER = DocType(
     ],
 )
 
-BUILTIN_DOCTYPES = [TODO, NOTE, TASK, EXPENSE_CLAIM_DETAIL, EXPENSE_CLAIM, HAS_ROLE, USER]
+# The roles users can have (seeded by init-db; `create-user --role` names them). Read-only, as User:
+# it lets Frappe scripts and fixtures that name roles check them against real data.
+ROLE = DocType(
+    "Role",
+    naming="field:role_name",
+    title_field="role_name",
+    read_only=True,
+    module="Core",
+    sort_field="name",
+    sort_order="asc",
+    permissions=[Perm(SM, read=True)],
+    fields=[Field("role_name", "Data", reqd=True, unique=True, in_list_view=True)],
+)
+
+BUILTIN_DOCTYPES = [TODO, NOTE, TASK, EXPENSE_CLAIM_DETAIL, EXPENSE_CLAIM, HAS_ROLE, USER, ROLE]
 
 # Declared beside the runtime that uses them.
 from webapp.doctypes.email_queue import EMAIL_QUEUE  # noqa: E402

@@ -110,7 +110,8 @@ def validate(doc) -> None:
     if not source.strip():
         raise bad("The script is empty", "script")
     for err in compile_errors(source, name):
-        raise bad(f"Line {err['line']}: {err['message']}", "script")
+        # Frappe's wording first (its clients and tests look for "invalid python code"), then ours.
+        raise bad(f"Invalid Python code on line {err['line']}: {err['message']}", "script")
 
 
 def _reference_doctype(doc, bad, stype: str):

@@ -1,7 +1,8 @@
 """Compile policy: RestrictedPython's transformer, extended, and the compile cache.
 
 Extensions over RestrictingNodeTransformer:
-- the name ``_dict`` may be read (Frappe's attribute dict);
+- the names ``_dict`` and ``_`` may be read (Frappe's attribute dict and translation function),
+  also as attributes (``frappe._``, ``frappe._dict``);
 - every loop body, ``except`` handler and ``finally`` block starts with ``if _killed_: _check_()``,
   so a run the watchdog has killed can neither be caught and resumed by the script nor kept alive
   by Python code between (an API function that swallows every exception, called in a loop);
@@ -37,7 +38,9 @@ from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransf
 from .errors import ScriptCompileError
 from .guards import RUNTIME_CHECKED_ATTRS, attr_name_allowed
 
-ALLOWED_UNDERSCORE_NAMES = frozenset({"_dict"})
+# Names starting with "_" that scripts may read: Frappe's attribute dict and translation function
+# (``_dict``, ``_("text")``, ``frappe._("text")``); RestrictedPython itself allows the name ``_``.
+ALLOWED_UNDERSCORE_NAMES = frozenset({"_dict", "_"})
 
 _GUARDED_BINOPS: dict[type, str] = {
     ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Mod: "_mod_",
@@ -142,6 +145,10 @@ class SandboxPolicy(RestrictingNodeTransformer):
     # -- attributes, items, unpacking -------------------------------------------------------------
     def visit_Attribute(self, node: ast.Attribute) -> Any:
         name = node.attr
+        if name in ALLOWED_UNDERSCORE_NAMES and isinstance(node.ctx, ast.Load):
+            # ``frappe._("...")``: exactly this name, read natively; it leads only to attributes
+            # literally named ``_`` (no object of the interpreter has one).
+            return self.node_contents_visit(node)
         if not name.startswith("_"):
             if not attr_name_allowed(name):
                 self.error(node, f'"{name}" is a restricted name that a server script may not access.')

@@ -15,11 +15,12 @@ from webapp import errors
 from webapp.documents.document import Document, _dict
 from webapp.jsonenc import to_jsonable
 from webapp.sandbox import ReadOnlyNamespace, mark_writable
+from webapp.script_api import commit_hooks, dates, extras, messages, printing, session, settings, shaping, text, utils
 from webapp.script_api import db as db_api
 from webapp.script_api import documents as doc_api
 from webapp.script_api import http as http_api
 from webapp.script_api import mail as mail_api
-from webapp.script_api import messages, session, utils
+from webapp.script_api import qb as qb_api
 from webapp.script_api import sql as sql_api
 from webapp.script_api.render import render_template
 from webapp.services.run_context import RunContext
@@ -28,18 +29,18 @@ from webapp.services.run_context import RunContext
 mark_writable(Document)
 mark_writable(_dict)
 
-EXCEPTIONS = {
-    name: getattr(errors, name)
-    for name in ("ValidationError", "PermissionError", "DoesNotExistError", "DuplicateEntryError", "MandatoryError",
-                 "AuthenticationError", "RateLimitExceededError", "LinkValidationError", "TimestampMismatchError")
-}
+EXCEPTIONS = {name: getattr(errors, name) for name in errors.SCRIPT_EXCEPTIONS}
 
 API_KINDS = ("API", "Scheduler Event")
 
 
 class FrappeNamespace(ReadOnlyNamespace):
     """A run's `frappe`: read-only but for `frappe.flags`, which Frappe scripts assign to return a
-    value (`frappe.flags = "hello"` replies {"message": "hello"}; run_script returns it)."""
+    value (`frappe.flags = "hello"` replies {"message": "hello"}; run_script returns it).
+
+    System Settings values (`frappe.date_format` ...) are read when a script reads them."""
+
+    _SETTINGS_PROPERTIES = ("date_format", "time_format", "number_format", "lang", "full_name")
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name != "flags":
@@ -51,6 +52,29 @@ class FrappeNamespace(ReadOnlyNamespace):
                             f"not a {type(value).__name__}")
         self.__dict__["flags"] = value
 
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self._SETTINGS_PROPERTIES})
+
+    @property
+    def date_format(self) -> str:
+        return settings.system_setting("date_format")
+
+    @property
+    def time_format(self) -> str:
+        return settings.system_setting("time_format")
+
+    @property
+    def number_format(self) -> str:
+        return settings.system_setting("number_format")
+
+    @property
+    def lang(self) -> str:
+        return settings.system_setting("language")
+
+    @property
+    def full_name(self) -> str:
+        return session.get_fullname(self.__dict__["user"])
+
 
 mark_writable(FrappeNamespace)
 
@@ -59,12 +83,26 @@ def as_json(obj: Any, indent: int | None = 1) -> str:
     return _json.dumps(obj, indent=indent, sort_keys=True, default=to_jsonable, separators=(",", ": "))
 
 
-def _translate(text: Any, *args: Any, **kwargs: Any) -> str:
-    return str(text)
-
-
 def bold(text: Any) -> str:
     return f"<strong>{utils.escape_html(text)}</strong>"
+
+
+def scrub(txt: Any) -> str:
+    """Frappe's scrub: "Sales Invoice" -> "sales_invoice"."""
+    return str(txt or "").replace(" ", "_").replace("-", "_").lower()
+
+
+def guess_mimetype(url: Any, strict: bool = True) -> tuple:
+    import mimetypes
+
+    return mimetypes.guess_type(str(url), strict=bool(strict))
+
+
+def _dev_server() -> int:
+    """Frappe's `dev_server`: 1 when the app runs in debug (development) mode."""
+    from flask import current_app, has_app_context
+
+    return int(bool(has_app_context() and current_app.debug))
 
 
 def _json_namespace() -> ReadOnlyNamespace:
@@ -95,11 +133,15 @@ def use_runtime(**functions: Any) -> None:
 def _static() -> dict[str, Any]:
     if not _runtime:
         raise RuntimeError("The Script API has no runtime yet: create the app first (webapp.create_app)")
-    utils_ns = ReadOnlyNamespace("frappe.utils", {name: getattr(utils, name) for name in utils.NAMES})
+    utils_ns = ReadOnlyNamespace("frappe.utils", {
+        **{name: getattr(module, name) for module in (utils, dates, text) for name in module.NAMES},
+        **{name: getattr(extras, name) for name in extras.UTILS_NAMES}})
     db_common = {
         "get_value": db_api.get_value, "get_values": db_api.get_values, "set_value": db_api.set_value,
         "exists": db_api.exists, "count": db_api.count, "get_all": db_api.get_all, "get_list": db_api.get_list,
-        "escape": db_api.escape, "sql": sql_api.sql,
+        "escape": db_api.escape, "get_single_value": settings.get_single_value, "get_default": settings.get_default,
+        "after_commit": commit_hooks.after_commit, "before_commit": commit_hooks.before_commit,
+        "after_rollback": commit_hooks.after_rollback, "sql": sql_api.sql,
     }
     db_event = ReadOnlyNamespace("frappe.db", db_common)
     db_api_kind = ReadOnlyNamespace("frappe.db", db_common, commit=db_api.commit, rollback=db_api.rollback)
@@ -108,17 +150,25 @@ def _static() -> dict[str, Any]:
         "get_last_doc": doc_api.get_last_doc, "delete_doc": doc_api.delete_doc, "get_all": doc_api.get_all,
         "get_list": doc_api.get_list, "get_meta": doc_api.get_meta, "has_permission": doc_api.has_permission,
         "msgprint": messages.msgprint, "throw": messages.throw, "log_error": messages.log_error,
-        "errprint": messages.errprint, "utils": utils_ns, "_": _translate, "bold": bold, "as_json": as_json,
+        "errprint": messages.errprint, "utils": utils_ns, "_": messages.translate, "bold": bold, "as_json": as_json,
         "parse_json": utils.parse_json, "_dict": _dict, "call": _runtime["call"],
         "get_roles": session.get_roles, "get_fullname": session.get_fullname,
         "render_template": render_template, "enqueue": _runtime["enqueue"], "sendmail": mail_api.sendmail,
+        "get_system_settings": settings.get_system_settings, "format_value": shaping.format_value,
+        "format_date": dates.global_date_format, "get_url": utils.get_url,
+        "copy_doc": shaping.copy_doc, "get_mapped_doc": shaping.get_mapped_doc, "get_print": printing.get_print,
+        "attach_print": printing.attach_print, "log": session.log, "scrub": scrub, "qb": qb_api.qb,
+        "website": extras.website, "sanitize_html": extras.sanitize_html, "get_gravatar": extras.get_gravatar,
+        "get_hooks": extras.get_hooks, "json_handler": extras.json_handler,
         **EXCEPTIONS,
     }
     for name in http_api.NAMES:
         base[name] = getattr(http_api, name)
     # The names every run gets beside `frappe` (read-only objects and functions: shared by reference).
     globals_ = {"json": _json_namespace(), "_dict": _dict, "run_script": _runtime["run_script"], "log": session.log,
-                "as_json": as_json}
+                "as_json": as_json, "_": messages.translate, "setattr": shaping.safe_setattr,
+                "delattr": shaping.safe_delattr, "scrub": scrub, "guess_mimetype": guess_mimetype,
+                "orjson": extras.orjson, "style": extras.STYLE, "dev_server": _dev_server()}
     # `frappe` of each kind of run, its shared part held by a class: a run's own `frappe` holds
     # only the per-run names (see build_namespace).
     kinds = {kind: FrappeNamespace._shared_part("frappe", {**base, "db": db_api_kind if kind in API_KINDS

@@ -9,7 +9,7 @@ from webapp.errors import ValidationError
 from webapp.extensions import db
 from webapp.script_api import documents as doc_api
 from webapp.services import documents as svc
-from webapp.services.context import committed_midway, ensure_writable, rolled_back_midway
+from webapp.services.context import committed_midway, ensure_writable, rolled_back_midway, run_before_commit
 
 
 def get_value(doctype: str, filters: Any = None, fieldname: Any = "name", as_dict: bool = False,
@@ -79,6 +79,7 @@ def escape(value: Any, percent: bool = True) -> str:
 
 def commit() -> None:
     ensure_writable("commit")
+    run_before_commit()
     db.session.commit()
     committed_midway()  # jobs queued so far go now, as in Frappe
 

@@ -20,6 +20,11 @@ def _optional(value: Any) -> str | None:
     return None if value is None else plain_text(value)
 
 
+def translate(msg: Any, lang: str | None = None, context: str | None = None) -> str:
+    """`_()` (Frappe's signature): the text itself, there being no translations here."""
+    return _text(msg)
+
+
 def msgprint(msg: Any, title: str | None = None, indicator: str | None = None, **_ignored: Any) -> None:
     errors.add_message(_text(msg), title=_optional(title), indicator=_optional(indicator))
 

@@ -118,7 +118,10 @@ def formatdate(date: Any = None, format_string: str | None = None) -> str:
     d = getdate(date)
     if d is None:
         return ""
-    fmt = (format_string or "dd-mm-yyyy").replace("dd", "%d").replace("mm", "%m").replace("yyyy", "%Y")
+    from webapp.script_api.settings import system_setting
+
+    fmt = (format_string or system_setting("date_format")).replace("dd", "%d").replace("mm", "%m")
+    fmt = fmt.replace("yyyy", "%Y")
     return d.strftime(fmt)
 
 
@@ -290,6 +293,7 @@ def validate_email_address(email: Any, throw: bool = False) -> str:
 
 
 NAMES = (
+    "DATE_FORMAT DATETIME_FORMAT "
     "nowdate today now nowtime now_datetime getdate get_datetime add_days add_months add_years add_to_date "
     "date_diff time_diff time_diff_in_seconds time_diff_in_hours get_first_day get_last_day formatdate "
     "format_datetime flt cint cstr rounded floor ceil fmt_money money_in_words strip_html escape_html pretty_date "

@@ -29,6 +29,8 @@ class _Tx:
     read_only_reason: str = ""
     after_end: list[Any] = field(default_factory=list)
     after_commit: list[Any] = field(default_factory=list)
+    before_commit: list[Any] = field(default_factory=list)
+    after_rollback: list[Any] = field(default_factory=list)
     memo: dict[str, Any] = field(default_factory=dict)
 
 
@@ -93,12 +95,14 @@ def transaction(read_only: bool = False, reason: str = "") -> Iterator[None]:
     used = db.session.registry.has
     try:
         yield
+        run_before_commit(tx)
         if used():
             db.session.commit()
     except BaseException:
         if used():
             db.session.rollback()
         tx.after_commit.clear()
+        run_after_rollback(tx)
         raise
     finally:
         _tx.reset(token)
@@ -161,10 +165,45 @@ def after_commit(callback) -> None:
         tx.after_commit.append(callback)
 
 
+def before_commit(callback) -> None:
+    """Run `callback` just before the outermost transaction commits (or a script's
+    `frappe.db.commit()`); an error it raises rolls the operation back."""
+    tx = _tx.get()
+    if tx is None:
+        callback()
+    else:
+        tx.before_commit.append(callback)
+
+
+def after_rollback(callback) -> None:
+    """Run `callback` after the outermost transaction rolls back (or a script's
+    `frappe.db.rollback()`); dropped when it commits."""
+    tx = _tx.get()
+    if tx is not None:
+        tx.after_rollback.append(callback)
+
+
+def run_before_commit(tx: _Tx | None = None) -> None:
+    tx = tx or _tx.get()
+    while tx is not None and tx.before_commit:
+        tx.before_commit.pop(0)()
+
+
+def run_after_rollback(tx: _Tx | None = None) -> None:
+    tx = tx or _tx.get()
+    if tx is None:
+        return
+    tx.before_commit.clear()
+    callbacks, tx.after_rollback = tx.after_rollback, []
+    for callback in callbacks:
+        callback()
+
+
 def committed_midway() -> None:
     """A script's `frappe.db.commit()`: what was waiting for a commit goes now (as in Frappe)."""
     tx = _tx.get()
     if tx is not None:
+        tx.after_rollback.clear()
         _run_after_commit(tx)
 
 
@@ -173,6 +212,7 @@ def rolled_back_midway() -> None:
     tx = _tx.get()
     if tx is not None:
         tx.after_commit.clear()
+        run_after_rollback(tx)
 
 
 def _run_after_commit(tx: _Tx) -> None:

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from webapp.doctypes import registry
-from webapp.errors import ValidationError
+from webapp.errors import PermissionError, ValidationError
 from webapp.extensions import db
 from webapp.sandbox import ScriptTimeoutError
 
@@ -50,8 +50,13 @@ READER_ROLE = "server_script_reader"
 DEFAULT_BUDGET_S = 5.0  # outside a script run, when the caller has no budget of its own
 
 
-class SQLNotAllowed(ValidationError):
-    """The query tried something frappe.db.sql does not allow (a write, a private table...)."""
+class SQLNotAllowed(PermissionError):
+    """The query tried something frappe.db.sql does not allow (a write, a private table...).
+
+    Frappe raises PermissionError there: scripts catch it as `frappe.PermissionError`, and clients
+    get 403 with exc_type "PermissionError"."""
+
+    frappe_exc_type = "PermissionError"
 
 
 # -- placeholders ---------------------------------------------------------------------------------

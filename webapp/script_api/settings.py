@@ -1,0 +1,86 @@
+"""System Settings for scripts: `frappe.get_system_settings`, `frappe.db.get_single_value` and
+`frappe.db.get_default`.
+
+There are no Single doctypes yet. The System Settings values scripts read (formats, precision,
+time zone...) live in site_config.json under Frappe's field names, with Frappe's defaults; only
+these keys are readable, never the rest of the site config (mail password, tokens).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from webapp.errors import DoesNotExistError, ValidationError
+
+SYSTEM_SETTINGS = "System Settings"
+
+
+def _local_zone() -> str:
+    import os
+
+    zone = os.environ.get("TZ")
+    if zone:
+        return zone
+    try:
+        link = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in link:
+            return link.split("zoneinfo/", 1)[1]
+    except OSError:  # pragma: no cover
+        pass
+    return time.tzname[0] or "UTC"
+
+
+# Frappe's System Settings fields that mean something here, with Frappe's defaults.
+DEFAULTS: dict[str, Any] = {
+    "date_format": "dd-mm-yyyy",
+    "time_format": "HH:mm:ss",
+    "number_format": "#,###.##",
+    "float_precision": 3,
+    "currency_precision": 2,
+    "currency": "",
+    "country": "",
+    "language": "en",
+    "time_zone": None,  # the server's
+    "first_day_of_the_week": "Sunday",
+    "rounding_method": "Banker's Rounding",
+}
+
+
+def system_setting(key: str) -> Any:
+    if key not in DEFAULTS:
+        raise ValidationError(f"System Settings has no field {key!r}; fields: {', '.join(sorted(DEFAULTS))}")
+    value = None
+    try:
+        from flask import current_app
+
+        value = current_app.extensions["site_config"].get(key)
+    except (RuntimeError, KeyError):  # outside the app (unit use): Frappe's defaults
+        value = None
+    if value is None:
+        value = DEFAULTS[key] if key != "time_zone" else _local_zone()
+    return value
+
+
+def get_system_settings(key: str) -> Any:
+    """`frappe.get_system_settings("date_format")`."""
+    return system_setting(str(key))
+
+
+def get_single_value(doctype: str, fieldname: str, cache: bool = True) -> Any:
+    """`frappe.db.get_single_value("System Settings", "date_format")`: System Settings is the one
+    single document here; any other doctype is refused by name."""
+    if doctype != SYSTEM_SETTINGS:
+        raise DoesNotExistError(f"DocType {doctype} not found: {SYSTEM_SETTINGS} is the only single doctype here "
+                                "(its values come from site_config.json)")
+    return system_setting(str(fieldname))
+
+
+def get_default(key: str, parent: str = "__default") -> Any:
+    """`frappe.db.get_default(key)`: the site-wide defaults Frappe keeps from System Settings
+    (date_format, currency ...); None for a key that has none."""
+    key = str(key)
+    return system_setting(key) if key in DEFAULTS else None
+
+
+NAMES = ("get_system_settings",)
