@@ -8,10 +8,10 @@ from typing import Any
 
 from flask.json.provider import DefaultJSONProvider
 
+from webapp.documents.document import Document
+
 
 def to_jsonable(value: Any) -> Any:
-    from webapp.documents.document import Document
-
     if isinstance(value, Document):
         return value.as_dict()
     if isinstance(value, dt.datetime):

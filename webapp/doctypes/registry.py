@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from webapp.doctypes.builtin import BUILTIN_DOCTYPES
 from webapp.doctypes.meta import CHILD_FIELDS, DocType, Field
+from webapp.extensions import db
 
 _DOCTYPES: dict[str, DocType] = {}
 _BY_SLUG: dict[str, DocType] = {}
@@ -41,8 +43,6 @@ def register(doctype: DocType) -> DocType:
 
 def _ensure_builtins() -> None:
     if not _DOCTYPES:
-        from webapp.doctypes.builtin import BUILTIN_DOCTYPES
-
         for dt in BUILTIN_DOCTYPES:
             register(dt)
 
@@ -94,8 +94,6 @@ def table(doctype: DocType) -> sa.Table:
 
 def sync_tables() -> None:
     """Create missing doctype tables, columns and indexes (never drops)."""
-    from webapp.extensions import db
-
     _ensure_builtins()
     engine = db.engine
     inspector = sa.inspect(engine)

@@ -9,6 +9,8 @@ import secrets
 import sqlalchemy as sa
 
 from webapp.errors import MandatoryError, ValidationError
+from webapp.extensions import db
+from webapp.models.series import Series
 
 
 def make_hash(length: int = 10) -> str:
@@ -39,9 +41,6 @@ def _series_parts(series: str, today: dt.date) -> tuple[str, int]:
 
 def next_in_series(series: str) -> str:
     """Take the next number of the series inside the current transaction (row-locked)."""
-    from webapp.extensions import db
-    from webapp.models.series import Series
-
     prefix, digits = _series_parts(series, dt.date.today())
     table = Series.__table__
     updated = db.session.execute(

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType, Field
 from webapp.documents.coerce import coerce
-from webapp.errors import ValidationError
+from webapp.errors import DoesNotExistError, ValidationError
 
 OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between")
 
@@ -200,8 +200,6 @@ def paging(limit_start: Any, limit_page_length: Any, default: int = 20) -> tuple
 
 
 def meta_or_404(doctype: str) -> DocType:
-    from webapp.errors import DoesNotExistError
-
     meta = registry.get(doctype) if isinstance(doctype, str) else None
     if meta is None:
         raise DoesNotExistError(f"DocType {doctype} not found")

@@ -13,6 +13,7 @@ from webapp.doctypes.meta import CHILD_FIELDS, STANDARD_FIELDS, DocType
 from webapp.documents.coerce import from_db
 from webapp.errors import DoesNotExistError, DuplicateEntryError
 from webapp.extensions import db
+from webapp.models.user import User
 
 
 def _before_read(meta: DocType) -> None:
@@ -148,7 +149,5 @@ def linked_exists(doctype: str, name: str) -> bool:
     if meta is None:
         return False
     if doctype == "User":
-        from webapp.models.user import User
-
         return _session().get(User, name) is not None
     return exists(meta, name)

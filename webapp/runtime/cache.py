@@ -24,10 +24,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
 
+from webapp.doctypes import registry
 from webapp.doctypes.events import DOCTYPE_EVENT_MAP
+from webapp.extensions import db
+from webapp.models.script_version import ScriptVersion
 from webapp.sandbox import CompiledScript, ScriptCompileError, compile_script
 from webapp.services.context import after_end, transaction_memo
 
@@ -109,9 +113,6 @@ def _app_cache() -> _AppCache:
 
 
 def read_version() -> int:
-    from webapp.extensions import db
-    from webapp.models.script_version import ScriptVersion
-
     value = db.session.execute(
         sa.select(ScriptVersion.version).where(ScriptVersion.name == VERSION_KEY)
     ).scalar_one_or_none()
@@ -121,9 +122,6 @@ def read_version() -> int:
 def bump_version() -> None:
     """Called inside the transaction that changes a script, so the bump commits with the change;
     the change stamp moves when that transaction has ended (every worker then re-reads the version)."""
-    from webapp.extensions import db
-    from webapp.models.script_version import ScriptVersion
-
     # A random token rather than +1: a restored backup or a reset table can never bring back a value
     # some worker already cached for a different set of scripts.
     t = ScriptVersion.__table__
@@ -192,8 +190,6 @@ class RedisSignal:
     """A Redis key per database; when Redis cannot be reached, the version is read from the database."""
 
     def __init__(self, redis_url: str, database_url: str) -> None:
-        import redis
-
         self.client = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
         self.key = "server_script_version:" + hashlib.sha256(database_url.encode()).hexdigest()[:16]
 
@@ -219,8 +215,6 @@ def _signal() -> Signal | None:
 
 
 def _make_signal(config: Any) -> Signal | None:
-    from webapp.extensions import db
-
     url = db.engine.url
     if url.get_backend_name() == "sqlite":
         path = url.database
@@ -240,9 +234,6 @@ def _compile(name: str, source: str) -> tuple[CompiledScript | None, str | None]
 
 
 def _load(version: int) -> ScriptMap:
-    from webapp.doctypes import registry
-    from webapp.extensions import db
-
     meta = registry.get("Server Script")
     t = registry.table(meta)
     rows = db.session.execute(sa.select(t).order_by(t.c.name)).all()

@@ -29,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from webapp.doctypes import registry
 from webapp.documents.naming import make_hash
 from webapp.extensions import db
 from webapp.services.context import after_end, transaction_memo
@@ -198,8 +199,6 @@ _table: sa.Table | None = None
 def _log_table() -> sa.Table:
     global _table
     if _table is None:
-        from webapp.doctypes import registry
-
         _table = registry.table(registry.get("Server Script Log"))
     return _table
 

@@ -28,10 +28,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from croniter import CroniterBadDateError, CroniterError, croniter
+from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp import errors
+from webapp.extensions import db
+from webapp.models.scheduler_run import SchedulerRun
 from webapp.runtime import cache, logs, scripts
-from webapp.services import script_settings
+from webapp.services import documents, script_settings
 from webapp.services.context import acting_as, transaction
 from webapp.services.run_context import RunContext
 
@@ -111,14 +114,10 @@ def due_period(cron: str, last_run: dt.datetime | None, created: dt.datetime | N
 
 # -- claims ---------------------------------------------------------------------------------------
 def _table() -> sa.Table:
-    from webapp.models.scheduler_run import SchedulerRun
-
     return SchedulerRun.__table__
 
 
 def last_runs() -> dict[str, dt.datetime | None]:
-    from webapp.extensions import db
-
     t = _table()
     return {r.server_script: r.last_run for r in db.session.execute(sa.select(t.c.server_script, t.c.last_run))}
 
@@ -126,15 +125,10 @@ def last_runs() -> dict[str, dt.datetime | None]:
 def claim(name: str, period: dt.datetime, at: dt.datetime | None = None) -> bool:
     """Take `period` of script `name` for this process; False when it is taken already (by another
     scheduler, or an earlier run of this one). Committed before the script runs."""
-    from webapp.extensions import db
-
     t = _table()
     with transaction():
         dialect = db.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         db.session.execute(insert(t).values(server_script=name, last_run=None, claimed_at=None)
                            .on_conflict_do_nothing(index_elements=["server_script"]))
         won = db.session.execute(
@@ -147,8 +141,6 @@ def claim(name: str, period: dt.datetime, at: dt.datetime | None = None) -> bool
 
 def forget_missing(names: set[str]) -> None:
     """Drop the claims of scripts that no longer exist (a new script of that name starts afresh)."""
-    from webapp.extensions import db
-
     t = _table()
     with transaction():
         stored = set(db.session.execute(sa.select(t.c.server_script)).scalars())
@@ -175,8 +167,6 @@ class Tick:
 
 
 def _created() -> dict[str, dt.datetime | None]:
-    from webapp.services import documents
-
     rows = documents.get_list("Server Script", fields=["name", "creation"], filters={"script_type": KIND},
                               ignore_permissions=True, limit_page_length=0)
     return {r["name"]: r["creation"] for r in rows}
@@ -205,8 +195,6 @@ def due(when: dt.datetime) -> tuple[list[tuple[cache.ScriptInfo, dt.datetime]], 
 def run_due(when: dt.datetime | None = None) -> Tick:
     """One scheduler tick: run every script due at `when` (default: now) whose period this process
     claims. With Server Scripts disabled nothing runs (and nothing is claimed)."""
-    from webapp.extensions import db
-
     when = when or now()
     try:
         is_enabled, budget = script_settings.settings()

@@ -8,8 +8,11 @@ script changes is seen by the next.
 from __future__ import annotations
 
 import json as _json
+import mimetypes
 from functools import lru_cache
 from typing import Any
+
+from flask import current_app, has_app_context
 
 from webapp import errors
 from webapp.documents.document import Document, _dict
@@ -93,15 +96,11 @@ def scrub(txt: Any) -> str:
 
 
 def guess_mimetype(url: Any, strict: bool = True) -> tuple:
-    import mimetypes
-
     return mimetypes.guess_type(str(url), strict=bool(strict))
 
 
 def _dev_server() -> int:
     """Frappe's `dev_server`: 1 when the app runs in debug (development) mode."""
-    from flask import current_app, has_app_context
-
     return int(bool(has_app_context() and current_app.debug))
 
 

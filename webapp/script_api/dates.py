@@ -10,6 +10,7 @@ import calendar
 import datetime as dt
 import time as _time
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
 
@@ -115,8 +116,6 @@ def convert_utc_to_system_timezone(utc_timestamp: Any) -> dt.datetime:
 
 
 def _to_zone(utc_timestamp: Any, zone: str) -> dt.datetime:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     value = get_datetime(utc_timestamp)
     try:
         target = ZoneInfo(str(zone))

@@ -11,9 +11,14 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
+import nh3
+
 from webapp.documents.document import _dict
 from webapp.errors import ValidationError
+from webapp.jsonenc import to_jsonable
 from webapp.sandbox import ReadOnlyNamespace
+from webapp.script_api.settings import system_setting
+from webapp.script_api.text import md_to_html
 from webapp.script_api.utils import cstr, get_url
 from webapp.services import run_context
 
@@ -26,8 +31,6 @@ OPT = {name: 1 << i for i, name in enumerate(_OPTS)}
 
 def json_handler(obj: Any) -> Any:
     """Frappe's JSON `default=`: dates, times, decimals, sets and documents as JSON values."""
-    from webapp.jsonenc import to_jsonable
-
     return to_jsonable(obj)
 
 
@@ -124,16 +127,12 @@ def get_home_page() -> str:
 
 def get_html_content_based_on_type(doc: Any, fieldname: str, content_type: str) -> str:
     """A document's content field as HTML: Markdown converted, HTML as it is."""
-    from webapp.script_api.text import md_to_html
-
     content = cstr(doc.get(f"{fieldname}_{content_type.lower().replace(' ', '_')}") or doc.get(fieldname))
     return md_to_html(content) if content_type == "Markdown" else content
 
 
 def get_boot_data() -> _dict:
     """What a page needs to start: language, system defaults, the site's name."""
-    from webapp.script_api.settings import system_setting
-
     return _dict(lang=system_setting("language"), sitename=urlparse(get_url()).hostname or "",
                  sysdefaults=_dict(date_format=system_setting("date_format"),
                                    time_format=system_setting("time_format"),
@@ -150,8 +149,6 @@ website = ReadOnlyNamespace("frappe.website", abs_url=abs_url, extract_title=ext
 def sanitize_html(html: Any, linkify: bool = False, strip_comments: bool = True, always_sanitize: bool = False) -> Any:
     """HTML with only harmless tags and attributes left (nh3, Ammonia's rules); text without
     tags is returned as it is, as in Frappe."""
-    import nh3
-
     if not isinstance(html, str):
         return html
     if not always_sanitize and not re.search(r"<[^>]+>", html):

@@ -6,13 +6,12 @@ from typing import Any
 
 from webapp.documents.document import Document, _dict
 from webapp.errors import ValidationError
+from webapp.services import printing
 
 
 def get_print(doctype: Any = None, name: Any = None, print_format: Any = None, style: Any = None,
               as_pdf: bool = False, doc: Any = None, **_ignored: Any) -> str:
     """The HTML of the print view (`/printview`); there are no print formats or PDF here."""
-    from webapp.services import printing
-
     if isinstance(doc, Document):
         doctype, name = doc.doctype, doc.name
     if not doctype or not name:

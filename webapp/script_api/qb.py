@@ -22,15 +22,15 @@ from pypika import functions as pk_functions
 from pypika import terms as pk_terms
 from pypika.queries import QueryBuilder
 
+from webapp.doctypes import registry
 from webapp.errors import DoesNotExistError, PermissionError
 from webapp.sandbox import ReadOnlyNamespace
+from webapp.script_api.sql import sql
 
 READ_ONLY = "frappe.qb is read-only (reads only, as in Frappe's scripts)"
 
 
 def _doctype_table(name: str) -> str:
-    from webapp.doctypes import registry
-
     meta = registry.get(str(name))
     if meta is None:
         raise DoesNotExistError(f"DocType {name} not found")
@@ -43,8 +43,6 @@ class ScriptQueryBuilder(QueryBuilder):
     """PyPika's builder plus Frappe's `.run()`, which runs SELECTs only."""
 
     def run(self, as_dict: bool = False, as_list: bool = False, pluck: bool = False, **_ignored: Any) -> list:
-        from webapp.script_api.sql import sql
-
         if self._update_table is not None or self._delete_from or self._insert_table is not None:
             raise PermissionError(f"{READ_ONLY}: UPDATE, DELETE and INSERT are not allowed")
         if not self._selects:

@@ -8,8 +8,11 @@ these keys are readable, never the rest of the site config (mail password, token
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
+
+from flask import current_app
 
 from webapp.errors import DoesNotExistError, ValidationError
 
@@ -17,8 +20,6 @@ SYSTEM_SETTINGS = "System Settings"
 
 
 def _local_zone() -> str:
-    import os
-
     zone = os.environ.get("TZ")
     if zone:
         return zone
@@ -52,8 +53,6 @@ def system_setting(key: str) -> Any:
         raise ValidationError(f"System Settings has no field {key!r}; fields: {', '.join(sorted(DEFAULTS))}")
     value = None
     try:
-        from flask import current_app
-
         value = current_app.extensions["site_config"].get(key)
     except (RuntimeError, KeyError):  # outside the app (unit use): Frappe's defaults
         value = None

@@ -13,6 +13,8 @@ from webapp.sandbox.guards import attr_name_allowed
 from webapp.script_api import dates, utils
 from webapp.script_api.text import compare
 from webapp.services import documents as svc
+from webapp.services.context import acting_user
+from webapp.services.permissions import has_permission
 
 # Never copied or mapped: who made the document and when, its name and state.
 _NO_COPY = frozenset(STANDARD_FIELDS) | frozenset(CHILD_FIELDS) | {"amended_from", "doctype"}
@@ -70,9 +72,6 @@ def get_mapped_doc(from_doctype: str, from_docname: str, table_maps: dict, targe
     else:
         raise ValidationError("get_mapped_doc: target_doc must be a document")
     if not ignore_permissions:
-        from webapp.services.context import acting_user
-        from webapp.services.permissions import has_permission
-
         if not has_permission(target.doctype, "create", None, acting_user()):
             raise PermissionError(f"Not permitted to create {target.doctype}")
     _map_values(source, target, main)

@@ -7,11 +7,17 @@ import datetime as dt
 import hashlib
 import mimetypes
 import re
+from html import escape
 from typing import Any
 from urllib.parse import quote, urlparse
 
+import markdown as md
+from flask import has_request_context, request
+
+from webapp.documents.document import _dict
 from webapp.errors import ValidationError
 from webapp.script_api.utils import _words, cint, cstr, flt, get_url, getdate
+from webapp.services.users import get_user
 
 # -- numbers -----------------------------------------------------------------------------------
 
@@ -148,8 +154,6 @@ def filter_strip_join(some_list: Any, sep: Any) -> str:
 
 def md_to_html(markdown_text: Any) -> str:
     """Markdown to HTML (the `markdown` package; tables and fenced code)."""
-    import markdown as md
-
     text = cstr(markdown_text)
     if len(text) > 1_000_000:
         raise ValidationError("md_to_html: text over 1,000,000 characters")
@@ -182,14 +186,10 @@ def get_url_to_list(doctype: Any) -> str:
 
 
 def get_link_to_form(doctype: Any, name: Any, label: Any = None) -> str:
-    from html import escape
-
     return f'<a href="{escape(get_url_to_form(doctype, name))}">{escape(cstr(label or name))}</a>'
 
 
 def get_host_name_from_request() -> str:
-    from flask import has_request_context, request
-
     return request.host if has_request_context() else urlparse(get_url()).netloc
 
 
@@ -225,9 +225,6 @@ def scrub_urls(html: Any) -> str:
 
 
 def get_user_info_for_avatar(user_id: Any) -> dict:
-    from webapp.documents.document import _dict
-    from webapp.services.users import get_user
-
     user = get_user(cstr(user_id))
     if user is None:
         return _dict(email=cstr(user_id), image="", name=cstr(user_id))
@@ -280,8 +277,6 @@ def make_filter_tuple(doctype: str, key: str, value: Any) -> list:
 
 def make_filter_dict(filters: Any) -> dict:
     """[[doctype, field, op, value], ...] as {field: [op, value]}."""
-    from webapp.documents.document import _dict
-
     out = _dict()
     for f in filters or []:
         out[f[1]] = [f[2], f[3]]
@@ -290,8 +285,6 @@ def make_filter_dict(filters: Any) -> dict:
 
 def get_filter(doctype: str | None, f: Any, filters_config: Any = None) -> dict:
     """One filter in any of Frappe's shapes, as {doctype, fieldname, operator, value}."""
-    from webapp.documents.document import _dict
-
     if isinstance(f, dict):
         key, value = next(iter(f.items()))
         f = make_filter_tuple(doctype, key, value)

@@ -13,9 +13,11 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from flask import has_request_context, request
 
 from webapp.documents.coerce import to_date, to_datetime
 from webapp.errors import ValidationError
+from webapp.script_api.settings import system_setting
 
 DATE_FORMAT = "%Y-%m-%d"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
@@ -118,8 +120,6 @@ def formatdate(date: Any = None, format_string: str | None = None) -> str:
     d = getdate(date)
     if d is None:
         return ""
-    from webapp.script_api.settings import system_setting
-
     fmt = (format_string or system_setting("date_format")).replace("dd", "%d").replace("mm", "%m")
     fmt = fmt.replace("yyyy", "%Y")
     return d.strftime(fmt)
@@ -265,8 +265,6 @@ def generate_hash(txt: Any = None, length: int = 56) -> str:
 
 
 def get_url(uri: str | None = None) -> str:
-    from flask import has_request_context, request
-
     base = request.host_url.rstrip("/") if has_request_context() else "http://127.0.0.1:8000"
     if not uri:
         return base

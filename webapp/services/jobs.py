@@ -26,9 +26,13 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import redis
 from flask import Flask, current_app
+from rq import Queue, SimpleWorker
+from rq.serializers import JSONSerializer
 
 from webapp.errors import ValidationError
+from webapp.jsonenc import to_jsonable
 from webapp.services.context import after_commit
 
 log = logging.getLogger(__name__)
@@ -54,8 +58,6 @@ def check_queue(queue: Any) -> str:
 
 def to_payload(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The job's keyword arguments as JSON data (dates as text, as in an API reply), size-capped."""
-    from webapp.jsonenc import to_jsonable
-
     try:
         text = json.dumps(kwargs, default=to_jsonable)
     except (TypeError, ValueError) as exc:
@@ -149,14 +151,9 @@ class RedisQueue:
     """RQ queues in Redis (JSON-serialized jobs, so a job's data is plain data)."""
 
     def __init__(self, redis_url: str) -> None:
-        import redis
-
         self.connection = redis.Redis.from_url(redis_url)
 
     def queue(self, name: str):
-        from rq import Queue
-        from rq.serializers import JSONSerializer
-
         return Queue(name, connection=self.connection, serializer=JSONSerializer,
                      default_timeout=TIMEOUTS[name])
 
@@ -164,9 +161,6 @@ class RedisQueue:
         self.queue(queue).enqueue(run_job, job, payload, description=job, result_ttl=3600, failure_ttl=7 * 86400)
 
     def worker(self, queues: list[str]):
-        from rq import SimpleWorker
-        from rq.serializers import JSONSerializer
-
         return SimpleWorker([self.queue(q) for q in queues], connection=self.connection, serializer=JSONSerializer)
 
 

@@ -27,10 +27,13 @@ from flask import current_app
 
 from webapp.doctypes import registry
 from webapp.documents import store
+from webapp.documents.coerce import to_datetime
 from webapp.documents.naming import make_hash
 from webapp.errors import ValidationError
 from webapp.extensions import db
+from webapp.services import jobs
 from webapp.services.context import acting_user, ensure_writable, transaction, transaction_memo
+from webapp.services.users import normalize_email
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +87,6 @@ def _no_breaks(value: str, what: str) -> None:
 
 def parse_address(item: Any, what: str = "recipient") -> str:
     """One address, plain or `Name <address>`, checked by the app's email validation; its display form."""
-    from webapp.services.users import normalize_email
-
     if not isinstance(item, str):
         raise ValidationError(f"frappe.sendmail: each {what} must be an email address as text, not {type(item).__name__}")
     _no_breaks(item, f"a {what}")
@@ -136,8 +137,6 @@ def _text_field(value: Any, label: str) -> str | None:
 
 
 def _send_after(value: Any) -> dt.datetime | None:
-    from webapp.documents.coerce import to_datetime
-
     if value in (None, ""):
         return None
     if isinstance(value, int) and not isinstance(value, bool):
@@ -192,8 +191,6 @@ def queue_email(recipients: Any, subject: Any = "No Subject", message: Any = "No
     with transaction():
         store.insert_row(_meta(), values)
         if settings is not None and (memo is None or not memo.get("email_job")):
-            from webapp.services import jobs
-
             if memo is not None:
                 memo["email_job"] = True
             jobs.enqueue("send_email", "short")

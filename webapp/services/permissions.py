@@ -6,6 +6,7 @@ from webapp.doctypes import registry
 from webapp.doctypes.meta import ALL, PTYPES
 from webapp.errors import PermissionError, ValidationError
 from webapp.services.context import acting_user
+from webapp.services.users import get_user
 
 GUEST = "Guest"
 
@@ -13,8 +14,6 @@ GUEST = "Guest"
 def roles_of(user: str) -> set[str]:
     if user == GUEST or not user:
         return {GUEST}
-    from webapp.services.users import get_user
-
     u = get_user(user)
     if u is None or not u.enabled:
         return {GUEST}

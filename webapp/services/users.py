@@ -7,6 +7,7 @@ import hmac
 import secrets
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -21,14 +22,10 @@ _DUMMY_HASHES: dict[str, str] = {}
 
 
 def _hash_password(password: str) -> str:
-    from flask import current_app
-
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def _dummy_hash() -> str:
-    from flask import current_app
-
     method = current_app.config["PASSWORD_HASH_METHOD"]
     if method not in _DUMMY_HASHES:
         _DUMMY_HASHES[method] = generate_password_hash("not-a-real-password", method=method)
