@@ -1,4 +1,4 @@
-"""The CLI as CONTRACT.md section 3 describes it, including bad input and exit codes."""
+"""The CLI as the README describes it, including bad input and exit codes."""
 
 from __future__ import annotations
 

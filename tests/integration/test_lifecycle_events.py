@@ -1,4 +1,4 @@
-"""Lifecycle events fire in Frappe's order (CONTRACT.md section 7), and Before changes are saved."""
+"""Lifecycle events fire in Frappe's order (docs/architecture.md, "Document events"), and Before changes are saved."""
 
 from __future__ import annotations
 

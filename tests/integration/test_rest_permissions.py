@@ -1,4 +1,4 @@
-"""CONTRACT.md section 5 permissions, through the REST API."""
+"""The built-in doctypes' role permissions, through the REST API."""
 
 from __future__ import annotations
 

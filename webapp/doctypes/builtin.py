@@ -1,4 +1,4 @@
-"""The built-in doctypes (CONTRACT.md section 5), each a short declaration."""
+"""The built-in doctypes (the README lists them), each a short declaration."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Server Script and Server Script Log, with Frappe's field names (CONTRACT.md sections 7-8)."""
+"""Server Script and Server Script Log, with Frappe's field names (so Frappe fixtures load as they are)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,6 @@
 The lifecycle (events, permissions, transactions) is webapp/services/documents.py.
 """
 
-from webapp.documents.document import Document, _dict
+from webapp.documents.document import AttrDict, Document, _dict
 
-__all__ = ["Document", "_dict"]
+__all__ = ["AttrDict", "Document", "_dict"]

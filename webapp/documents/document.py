@@ -14,8 +14,9 @@ from webapp.doctypes.meta import CHILD_FIELDS, DocType
 from webapp.errors import DoesNotExistError
 
 
-class _dict(dict):  # noqa: N801 - Frappe's name, used by scripts
-    """Frappe's attribute dict: `d.key` reads `d["key"]`; a missing key reads as None."""
+class AttrDict(dict):
+    """Frappe's attribute dict (`frappe._dict` to scripts): `d.key` reads `d["key"]`; a missing key
+    reads as None."""
 
     def __getattr__(self, key: str) -> Any:
         if key.startswith("__"):
@@ -28,13 +29,15 @@ class _dict(dict):  # noqa: N801 - Frappe's name, used by scripts
     def __delattr__(self, key: str) -> None:
         self.pop(key, None)
 
-    def copy(self) -> _dict:
-        return _dict(self)
+    def copy(self) -> AttrDict:
+        return AttrDict(self)
 
-    def update(self, *args: Any, **kwargs: Any) -> _dict:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> AttrDict:  # type: ignore[override]
         super().update(*args, **kwargs)
         return self
 
+
+_dict = AttrDict  # the name scripts know it by
 
 _METHODS = frozenset({
     "get", "set", "append", "as_dict", "is_new", "get_doc_before_save", "has_value_changed", "save", "insert",
@@ -50,7 +53,7 @@ class Document:
             raise DoesNotExistError(f"DocType {doctype} not found")
         object.__setattr__(self, "_meta", meta)
         object.__setattr__(self, "_data", {"doctype": meta.name})
-        object.__setattr__(self, "_flags", _dict())
+        object.__setattr__(self, "_flags", AttrDict())
         object.__setattr__(self, "_before", None)
         object.__setattr__(self, "_new", True)
         for f in meta.table_fields:
@@ -96,7 +99,7 @@ class Document:
         return self._meta
 
     @property
-    def flags(self) -> _dict:
+    def flags(self) -> AttrDict:
         return self._flags
 
     # -- values ------------------------------------------------------------------------------------
@@ -147,8 +150,8 @@ class Document:
         self._data.setdefault(fieldname, []).append(child)
         return child
 
-    def as_dict(self, no_nulls: bool = False) -> _dict:
-        out = _dict()
+    def as_dict(self, no_nulls: bool = False) -> AttrDict:
+        out = AttrDict()
         meta = self._meta
         for key in ("name", "owner", "creation", "modified", "modified_by", "docstatus", "idx"):
             out[key] = self._data.get(key)
@@ -163,7 +166,7 @@ class Document:
                 out[key] = value
         out["doctype"] = meta.name
         if no_nulls:
-            return _dict({k: v for k, v in out.items() if v is not None})
+            return AttrDict({k: v for k, v in out.items() if v is not None})
         return out
 
     def get_title(self) -> str:

@@ -9,7 +9,7 @@ import io
 from typing import Any
 
 from webapp import errors
-from webapp.documents.document import _dict
+from webapp.documents.document import AttrDict
 from webapp.runtime import cache
 from webapp.runtime.scripts import request_info, run
 from webapp.services import methods, ratelimit, run_context
@@ -48,7 +48,7 @@ def handle(call: MethodCall) -> Reply | dict[str, Any] | None:
                       "server-script", method, call.client,
                       message=f"Rate limit for {method} exceeded: {info.rate_limit_count} calls per "
                               f"{info.rate_limit_seconds} seconds")
-    ctx = RunContext(script=info.name, kind="API", user=user, form_dict=_dict(call.args))
+    ctx = RunContext(script=info.name, kind="API", user=user, form_dict=AttrDict(call.args))
     verb = call.http_method
     with transaction(read_only=verb in READ_ONLY_METHODS,
                      reason=f"A {verb} request cannot change data: call /api/method/{method} with POST"):
@@ -56,7 +56,7 @@ def handle(call: MethodCall) -> Reply | dict[str, Any] | None:
     return build_reply(ctx)
 
 
-def run_nested(name: str, form: _dict, by_method: bool = False) -> RunContext:
+def run_nested(name: str, form: AttrDict, by_method: bool = False) -> RunContext:
     """Run the API script `name` (or the one answering the method `name`) from inside a script, as
     the same user and in the same operation; its context holds what it set."""
     smap = cache.current()
@@ -167,7 +167,7 @@ def run_script(name: str, **kwargs: Any) -> Any:
     """`run_script(name, **kwargs)`: another API script, with this run's form_dict updated by
     kwargs; returns that script's frappe.flags."""
     ctx = _current()
-    form = _dict(ctx.form_dict)
+    form = AttrDict(ctx.form_dict)
     form.update(kwargs)
     return run_nested(str(name), form).flags
 
@@ -179,7 +179,7 @@ def call(method: str, *args: Any, **kwargs: Any) -> Any:
     ctx = _current()
     if methods.is_builtin(method):
         return methods.call_builtin_from_script(method, dict(kwargs), ctx.user)
-    form = _dict(ctx.form_dict)
+    form = AttrDict(ctx.form_dict)
     form.update(kwargs)
     child = run_nested(method, form, by_method=True)
     return child.flags or child.response.get("message")  # plain data, copied inside the child's run

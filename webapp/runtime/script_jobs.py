@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from webapp import errors
-from webapp.documents.document import _dict
+from webapp.documents.document import AttrDict
 from webapp.runtime import api, cache, logs, scripts
 from webapp.services import jobs, methods, run_context, script_settings
 from webapp.services.context import acting_as, ensure_writable, transaction, transaction_memo
@@ -66,7 +66,7 @@ def run_api_script(method: str, form_dict: dict[str, Any], user: str) -> str:
                     raise errors.DoesNotExistError(f"No API Server Script with API Method {method!r}")
                 if info.disabled:
                     raise errors.ValidationError(f"Server Script {info.name!r} is disabled")
-                ctx = RunContext(script=info.name, kind="API", user=user, form_dict=_dict(form_dict))
+                ctx = RunContext(script=info.name, kind="API", user=user, form_dict=AttrDict(form_dict))
                 try:
                     scripts.run(info, ctx, trigger=trigger)
                 except BaseException:
@@ -122,7 +122,7 @@ def enqueue(method: Any, queue: Any = "default", timeout: Any = None, event: Any
     info = _api_script(method)
     api.check_guest(info, ctx.user)
     if now or not is_async:
-        child = api.run_nested(method, _dict(kwargs), by_method=True)
+        child = api.run_nested(method, AttrDict(kwargs), by_method=True)
         return child.flags or child.response.get("message")  # plain data, copied inside the child's run
     ensure_writable("queue a job")
     memo = transaction_memo()

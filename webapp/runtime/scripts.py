@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from webapp import errors
-from webapp.documents.document import Document, _dict
+from webapp.documents.document import AttrDict, Document
 from webapp.runtime import cache, logs
 from webapp.sandbox import Limits, ReadOnlyNamespace, RunGroup, SandboxError, execute
 from webapp.sandbox.export import SCALARS, plain
@@ -57,7 +57,7 @@ _REPLY_KINDS = ("API", "Scheduler Event")
 
 def plain_value(value: Any, what: str) -> Any:
     """`value` as plain data (dicts as _dict), or a 417 naming what is not."""
-    return plain(value, what, converters=_CONVERTERS, dict_type=_dict)
+    return plain(value, what, converters=_CONVERTERS, dict_type=AttrDict)
 
 
 def _settle_doc(doc: Document, what: str = "doc") -> None:

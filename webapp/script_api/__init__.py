@@ -1,4 +1,4 @@
-"""The `frappe` namespace given to scripts (SCRIPT_API.md), built fresh for every run.
+"""The `frappe` namespace given to scripts (the README's Script API table), built fresh for every run.
 
 The static part (functions, utils, exceptions) is built once per process as read-only
 namespaces; each run adds its own flags, response, form_dict, session and request, so nothing one
@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from webapp import errors
-from webapp.documents.document import Document, _dict
+from webapp.documents.document import AttrDict, Document
 from webapp.jsonenc import to_jsonable
 from webapp.sandbox import ReadOnlyNamespace, mark_writable
 from webapp.script_api import commit_hooks, dates, extras, messages, printing, session, settings, shaping, text, utils
@@ -30,7 +30,7 @@ from webapp.services.run_context import RunContext
 
 # Scripts may change documents and attribute dicts they hold; nothing else of ours.
 mark_writable(Document)
-mark_writable(_dict)
+mark_writable(AttrDict)
 
 EXCEPTIONS = {name: getattr(errors, name) for name in errors.SCRIPT_EXCEPTIONS}
 
@@ -49,7 +49,7 @@ class FrappeNamespace(ReadOnlyNamespace):
         if name != "flags":
             super().__setattr__(name, value)
         if isinstance(value, dict):
-            value = value if type(value) is _dict else _dict(value)
+            value = value if type(value) is AttrDict else AttrDict(value)
         elif value is not None and type(value) not in (str, int, float, bool, list):
             raise TypeError(f"frappe.flags can be set to a dict, _dict, string, number or list, "
                             f"not a {type(value).__name__}")
@@ -150,7 +150,7 @@ def _static() -> dict[str, Any]:
         "get_list": doc_api.get_list, "get_meta": doc_api.get_meta, "has_permission": doc_api.has_permission,
         "msgprint": messages.msgprint, "throw": messages.throw, "log_error": messages.log_error,
         "errprint": messages.errprint, "utils": utils_ns, "_": messages.translate, "bold": bold, "as_json": as_json,
-        "parse_json": utils.parse_json, "_dict": _dict, "call": _runtime["call"],
+        "parse_json": utils.parse_json, "_dict": AttrDict, "call": _runtime["call"],
         "get_roles": session.get_roles, "get_fullname": session.get_fullname,
         "render_template": render_template, "enqueue": _runtime["enqueue"], "sendmail": mail_api.sendmail,
         "get_system_settings": settings.get_system_settings, "format_value": shaping.format_value,
@@ -164,7 +164,7 @@ def _static() -> dict[str, Any]:
     for name in http_api.NAMES:
         base[name] = getattr(http_api, name)
     # The names every run gets beside `frappe` (read-only objects and functions: shared by reference).
-    globals_ = {"json": _json_namespace(), "_dict": _dict, "run_script": _runtime["run_script"], "log": session.log,
+    globals_ = {"json": _json_namespace(), "_dict": AttrDict, "run_script": _runtime["run_script"], "log": session.log,
                 "as_json": as_json, "_": messages.translate, "setattr": shaping.safe_setattr,
                 "delattr": shaping.safe_delattr, "scrub": scrub, "guess_mimetype": guess_mimetype,
                 "orjson": extras.orjson, "style": extras.STYLE, "dev_server": _dev_server()}

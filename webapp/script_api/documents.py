@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.documents.document import Document, _dict
+from webapp.documents.document import AttrDict, Document
 from webapp.errors import DoesNotExistError
 from webapp.services import documents as svc
 from webapp.services import permissions
@@ -65,20 +65,20 @@ def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: 
                  as_list, ignore_permissions=bool(ignore_permissions))
 
 
-def get_meta(doctype: str) -> _dict:
+def get_meta(doctype: str) -> AttrDict:
     """A fresh description of the doctype (fields and their types); changing it changes nothing."""
     meta = svc.meta_of(doctype)
-    fields = [_dict(fieldname=f.fieldname, fieldtype=f.fieldtype, label=f.label, options=f.options, reqd=int(f.reqd),
+    fields = [AttrDict(fieldname=f.fieldname, fieldtype=f.fieldtype, label=f.label, options=f.options, reqd=int(f.reqd),
                     unique=int(f.unique), read_only=int(f.read_only), default=f.default) for f in meta.fields]
     by_name = {f.fieldname: f for f in fields}
 
-    def get_field(fieldname: str) -> _dict | None:
+    def get_field(fieldname: str) -> AttrDict | None:
         return by_name.get(fieldname)
 
     def has_field(fieldname: str) -> bool:
         return fieldname in by_name
 
-    return _dict(name=meta.name, fields=fields, is_submittable=int(meta.is_submittable), istable=int(meta.istable),
+    return AttrDict(name=meta.name, fields=fields, is_submittable=int(meta.is_submittable), istable=int(meta.istable),
                  title_field=meta.title_field, get_field=get_field, has_field=has_field,
                  get_valid_columns=lambda: list(meta.column_names))
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 import nh3
 
-from webapp.documents.document import _dict
+from webapp.documents.document import AttrDict
 from webapp.errors import ValidationError
 from webapp.jsonenc import to_jsonable
 from webapp.sandbox import ReadOnlyNamespace
@@ -131,10 +131,10 @@ def get_html_content_based_on_type(doc: Any, fieldname: str, content_type: str) 
     return md_to_html(content) if content_type == "Markdown" else content
 
 
-def get_boot_data() -> _dict:
+def get_boot_data() -> AttrDict:
     """What a page needs to start: language, system defaults, the site's name."""
-    return _dict(lang=system_setting("language"), sitename=urlparse(get_url()).hostname or "",
-                 sysdefaults=_dict(date_format=system_setting("date_format"),
+    return AttrDict(lang=system_setting("language"), sitename=urlparse(get_url()).hostname or "",
+                 sysdefaults=AttrDict(date_format=system_setting("date_format"),
                                    time_format=system_setting("time_format"),
                                    number_format=system_setting("number_format")))
 
@@ -165,7 +165,7 @@ def get_gravatar(email: Any, default: str = "mm") -> str:
 def get_hooks(hook: Any = None, default: Any = None, app_name: Any = None) -> Any:
     """Frappe apps' hooks: there are no installable apps here, so a hook has its default (or [])."""
     if hook is None:
-        return _dict()
+        return AttrDict()
     return default if default is not None else []
 
 
@@ -179,10 +179,10 @@ def add_trackers_to_url(url: Any, source: Any, campaign: Any, medium: Any = "ema
     return urlunparse(parts._replace(query=urlencode(query)))
 
 
-def parse_and_map_trackers_from_url(url: Any) -> _dict:
+def parse_and_map_trackers_from_url(url: Any) -> AttrDict:
     """The UTM parameters of a URL, under Frappe's field names (utm_source, utm_medium ...)."""
     query = dict(parse_qsl(urlparse(cstr(url)).query))
-    return _dict({key: query[key] for key in ("utm_source", "utm_medium", "utm_campaign", "utm_content")
+    return AttrDict({key: query[key] for key in ("utm_source", "utm_medium", "utm_campaign", "utm_content")
                   if key in query})
 
 

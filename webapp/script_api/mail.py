@@ -14,7 +14,7 @@ def sendmail(recipients: Any = None, subject: Any = "No Subject", message: Any =
              attachments: Any = None, template: Any = None, **_ignored: Any) -> None:
     """Queue an email (an Email Queue row in this operation's transaction; sent by the job queue).
 
-    Positional order as SCRIPT_API.md gives it (recipients, subject, message); everything else by
+    Positional order as Frappe documents it (recipients, subject, message); everything else by
     keyword, with Frappe's names (`sender`, `cc`, `bcc`, `reference_doctype`, `reference_name`,
     `send_after`, `content` for message, `doctype`/`name` for the reference). Other Frappe options
     (`delayed`, `now`, `as_markdown`, ...) are accepted and change nothing."""

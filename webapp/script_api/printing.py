@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.documents.document import Document, _dict
+from webapp.documents.document import AttrDict, Document
 from webapp.errors import ValidationError
 from webapp.services import printing
 
@@ -24,8 +24,8 @@ def get_print(doctype: Any = None, name: Any = None, print_format: Any = None, s
     return printing.render(str(doctype), str(name))
 
 
-def attach_print(doctype: Any, name: Any, file_name: Any = None, print_format: Any = None, **kwargs: Any) -> _dict:
+def attach_print(doctype: Any, name: Any, file_name: Any = None, print_format: Any = None, **kwargs: Any) -> AttrDict:
     """{"fname": "<name>.html", "fcontent": the print view's HTML as bytes} (Frappe's shape; Frappe
     attaches a PDF when its print settings say so, HTML otherwise)."""
     html = get_print(doctype, name, print_format=print_format, doc=kwargs.get("doc"))
-    return _dict(fname=f"{file_name or name}.html", fcontent=html.encode("utf-8"))
+    return AttrDict(fname=f"{file_name or name}.html", fcontent=html.encode("utf-8"))

@@ -8,13 +8,13 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from webapp.documents.document import _dict
+from webapp.documents.document import AttrDict
 from webapp.errors import ValidationError
 from webapp.script_api.messages import translate
 
 _env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
 # Frappe's template globals that need no site: its attribute dict and translation.
-_env.globals.update(_dict=_dict, _=translate)
+_env.globals.update(_dict=AttrDict, _=translate)
 MAX_TEMPLATE = 100_000
 MAX_OUTPUT = 1_000_000
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from webapp.documents.document import _dict
+from webapp.documents.document import AttrDict
 from webapp.sandbox import ReadOnlyNamespace
 
 
@@ -25,7 +25,7 @@ class RequestNamespace(ReadOnlyNamespace):
             return super().__getattr__(name)
         value = load()
         if type(value) is dict:
-            value = _dict(value)
+            value = AttrDict(value)
         own[name] = value
         return value
 

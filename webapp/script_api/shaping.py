@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from webapp.doctypes.meta import CHILD_FIELDS, STANDARD_FIELDS
-from webapp.documents.document import Document, _dict
+from webapp.documents.document import AttrDict, Document
 from webapp.errors import PermissionError, ValidationError
 from webapp.sandbox.guards import attr_name_allowed
 from webapp.script_api import dates, utils
@@ -134,7 +134,7 @@ def format_value(value: Any, df: Any = None, doc: Any = None, currency: Any = No
 
 # -- setattr / delattr ------------------------------------------------------------------------
 def _check_target(obj: Any, name: Any, what: str) -> None:
-    if not isinstance(obj, (Document, _dict)):
+    if not isinstance(obj, (Document, AttrDict)):
         raise TypeError(f"{what}() works on documents and _dict objects only, not on {type(obj).__name__}")
     if not isinstance(name, str):
         raise TypeError(f"{what}(): the attribute name must be a string")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from webapp import sandbox
-from webapp.documents.document import _dict
+from webapp.documents.document import AttrDict
 from webapp.errors import ValidationError
 from webapp.services import readonly_sql
 
@@ -35,7 +35,7 @@ def sql(query: Any, values: Any = None, as_dict: Any = False, as_list: Any = Fal
     if pluck:
         return [r[0] for r in rows]
     if as_dict:
-        return [_dict(zip(columns, r, strict=False)) for r in rows]
+        return [AttrDict(zip(columns, r, strict=False)) for r in rows]
     if as_list:
         return [list(r) for r in rows]
     return [tuple(r) for r in rows]

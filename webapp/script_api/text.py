@@ -14,7 +14,7 @@ from urllib.parse import quote, urlparse
 import markdown as md
 from flask import has_request_context, request
 
-from webapp.documents.document import _dict
+from webapp.documents.document import AttrDict
 from webapp.errors import ValidationError
 from webapp.script_api.utils import _words, cint, cstr, flt, get_url, getdate
 from webapp.services.users import get_user
@@ -227,8 +227,8 @@ def scrub_urls(html: Any) -> str:
 def get_user_info_for_avatar(user_id: Any) -> dict:
     user = get_user(cstr(user_id))
     if user is None:
-        return _dict(email=cstr(user_id), image="", name=cstr(user_id))
-    return _dict(email=user.email, image="", name=user.display_name)
+        return AttrDict(email=cstr(user_id), image="", name=cstr(user_id))
+    return AttrDict(email=user.email, image="", name=user.display_name)
 
 
 # -- filters ----------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ def make_filter_tuple(doctype: str, key: str, value: Any) -> list:
 
 def make_filter_dict(filters: Any) -> dict:
     """[[doctype, field, op, value], ...] as {field: [op, value]}."""
-    out = _dict()
+    out = AttrDict()
     for f in filters or []:
         out[f[1]] = [f[2], f[3]]
     return out
@@ -293,7 +293,7 @@ def get_filter(doctype: str | None, f: Any, filters_config: Any = None) -> dict:
         f = [doctype, *f]
     if len(f) != 4:
         raise ValidationError("Filter must have 3 or 4 items: (doctype,) fieldname, operator, value")
-    out = _dict(doctype=f[0], fieldname=f[1], operator=cstr(f[2]).lower(), value=f[3])
+    out = AttrDict(doctype=f[0], fieldname=f[1], operator=cstr(f[2]).lower(), value=f[3])
     if out.operator not in _OPERATORS:
         raise ValidationError(f"Unknown filter operator {f[2]!r}; use one of {', '.join(_OPERATORS)}")
     return out

@@ -3,7 +3,8 @@ delete and print, used by the desk, the REST API and scripts alike.
 
 Each public operation runs inside `transaction()`: permission check, Before hooks, field
 validation, write, After hooks; any error rolls the whole operation back. Events fire in Frappe's
-order (CONTRACT.md section 7) through `runtime.events.fire`.
+order (docs/architecture.md, "Document events") through `documents.events.fire`: the doctype's
+controller, then the app's listeners (Server Scripts), as wired in `create_app()`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from webapp.doctypes.meta import DocType
 from webapp.documents import query as q
 from webapp.documents import store
 from webapp.documents.coerce import coerce, default_value, to_datetime
-from webapp.documents.document import Document, _dict
+from webapp.documents.document import AttrDict, Document
 from webapp.documents.events import fire
 from webapp.documents.naming import set_name
 from webapp.errors import (
@@ -136,7 +137,7 @@ def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: 
     fieldtypes = {f.fieldname: f for f in meta.data_fields}
     out: list = []
     for row in rows:
-        data = _dict()
+        data = AttrDict()
         for key, value in row._mapping.items():
             f = fieldtypes.get(key)
             data[key] = float(value) if f is not None and f.fieldtype in ("Float", "Currency") and value is not None else value

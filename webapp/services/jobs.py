@@ -5,7 +5,7 @@ object, so nothing of the queuing operation (documents, a script's namespace, th
 the job, and a job runs the same in this process or in a worker. Each job runs in a fresh app
 context (its own database session).
 
-Where jobs wait (CONTRACT.md section 2):
+Where jobs wait (the README's Configuration: `REDIS_URL`):
 
 - `REDIS_URL` set: RQ queues `default`, `short` and `long` in Redis, run by
   `flask --app wsgi worker [--burst]` (an RQ SimpleWorker inside the app context: no fork).

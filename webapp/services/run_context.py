@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 
-from webapp.documents.document import _dict
+from webapp.documents.document import AttrDict
 
 
 class RunContext:
@@ -13,13 +13,13 @@ class RunContext:
 
     __slots__ = ("script", "kind", "user", "form_dict", "flags", "response", "logs")
 
-    def __init__(self, script: str, kind: str, user: str, form_dict: _dict | None = None) -> None:
+    def __init__(self, script: str, kind: str, user: str, form_dict: AttrDict | None = None) -> None:
         self.script = script
         self.kind = kind  # "DocType Event" | "API" | "Scheduler Event" | "Permission Query"
         self.user = user
-        self.form_dict = _dict() if form_dict is None else form_dict
-        self.flags = _dict()
-        self.response = _dict()
+        self.form_dict = AttrDict() if form_dict is None else form_dict
+        self.flags = AttrDict()
+        self.response = AttrDict()
         self.logs: list[str] = []
 
     def __repr__(self) -> str:
