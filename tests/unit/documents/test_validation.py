@@ -19,6 +19,31 @@ def test_required_field_missing(services):
     assert _count(services, "ToDo") == 0
 
 
+def test_ignore_mandatory_skips_only_the_required_check(services):
+    # Frappe's insert(ignore_mandatory=True): required fields may stay empty, nothing else is skipped.
+    doc = services.new_doc("ToDo", {"description": ""})
+    services.insert(doc, ignore_mandatory=True)
+    assert services.get_doc("ToDo", doc.name).description in (None, "")
+    claim = services.new_doc("Expense Claim", {})
+    claim.append("expenses", {"amount": 3})
+    services.insert(claim, ignore_mandatory=True)  # child rows too
+    with pytest.raises(ValidationError, match="should be one of"):
+        services.insert(services.new_doc("ToDo", {"status": "Nope"}), ignore_mandatory=True)
+    with pytest.raises(LinkValidationError):
+        services.insert(services.new_doc("ToDo", {"allocated_to": "nobody@example.com"}), ignore_mandatory=True)
+    assert _count(services, "ToDo") == 1
+
+
+def test_doc_insert_passes_ignore_mandatory_on(services):
+    doc = services.new_doc("Note", {})
+    with pytest.raises(MandatoryError):
+        doc.insert()
+    with pytest.raises(ValidationError):  # naming by title still needs the title
+        services.new_doc("Note", {}).insert(ignore_mandatory=True)
+    services.new_doc("ToDo", {}).insert(ignore_mandatory=True)
+    assert _count(services, "ToDo") == 1
+
+
 def test_required_field_in_a_child_row_names_the_row(services):
     claim = services.new_doc("Expense Claim", {"employee_name": "Ann"})
     claim.append("expenses", {"expense_type": "Taxi", "amount": 5})

@@ -11,12 +11,12 @@ from urllib.parse import urlencode
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from webapp.blueprints.access import login_required
 from webapp.blueprints.desk import forms as F
 from webapp.blueprints.desk.blueprint import bp
 from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType, Field
 from webapp.errors import DoesNotExistError, FrappeError, ValidationError
-from webapp.permissions import login_required
 from webapp.services import documents, permissions
 
 PAGE_SIZE = 20

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import request
 
+from webapp.blueprints.access import login_required
 from webapp.blueprints.desk.blueprint import bp
 from webapp.errors import ValidationError
-from webapp.permissions import login_required
 from webapp.services import printing
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
+from webapp.blueprints.access import roles_required
 from webapp.blueprints.desk.blueprint import bp
 from webapp.errors import ValidationError
 from webapp.models.user import SYSTEM_MANAGER
-from webapp.permissions import roles_required
 
 MAX_SOURCE = 200_000
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from webapp.blueprints.access import login_required
 from webapp.blueprints.desk.blueprint import bp
-from webapp.permissions import login_required
 from webapp.services import search
 
 

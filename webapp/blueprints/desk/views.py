@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from flask import render_template
 
+from webapp.blueprints.access import login_required, roles_required
 from webapp.blueprints.desk.blueprint import bp
 from webapp.models.user import SYSTEM_MANAGER
-from webapp.permissions import login_required, roles_required
 
 
 @bp.route("/app")

@@ -1,4 +1,5 @@
-"""Role checks for views: login required, then one of the roles, else 403."""
+"""Who may open a view: login required, then one of the roles, else 403 (views only; what a user
+may do with documents is webapp/services/permissions.py)."""
 
 from __future__ import annotations
 
