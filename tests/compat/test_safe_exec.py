@@ -84,8 +84,6 @@ def test_safe_query_builder(client, admin_headers):
     assert r.status_code == 403 and r.get_json()["exc_type"] == "PermissionError"
 
 
-@pytest.mark.xfail(strict=True, reason="needs frappe.call reaching whitelisted built-in methods such as ping (#5, "
-                                       "lead)")
 def test_call(client, admin_headers):
     # call non whitelisted method
     r = safe_exec(client, admin_headers, 'frappe.call("frappe.get_user")', "call_private")
@@ -94,8 +92,6 @@ def test_call(client, admin_headers):
     assert safe_exec(client, admin_headers, 'frappe.call("ping")', "call_ping").status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="needs frappe.enqueue reaching whitelisted built-in methods such as ping "
-                                       "(#5, lead)")
 def test_enqueue(client, admin_headers):
     # enqueue non whitelisted method
     r = safe_exec(client, admin_headers, 'frappe.enqueue("frappe.get_user", now=True)', "enqueue_private")

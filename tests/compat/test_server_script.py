@@ -103,7 +103,6 @@ frappe.response["message"] = [frappe.db.get_list("ToDo", run=False), frappe.db.g
     assert isinstance(rows, list)
 
 
-@pytest.mark.xfail(strict=True, reason="needs exc_type naming the original error, not ScriptError (#7, lead)")
 def test_attribute_error(client, admin_headers, scripts):
     """Raise AttributeError if method not found in Namespace"""
     r = client.post("/api/resource/Note", json={"title": "Test Note: Server Script"}, headers=admin_headers)
@@ -119,7 +118,6 @@ def test_syntax_validation(client, admin_headers, scripts):
     assert "invalid python code" in r.get_json()["exception"].lower(), "Python code validation not working"
 
 
-@pytest.mark.xfail(strict=True, reason="needs exc_type naming the original error, not ScriptError (#7, lead)")
 def test_commit_in_doctype_event(client, admin_headers, scripts):
     save(client, admin_headers, "test_todo_commit", disabled=0)
     r = insert_todo(client, admin_headers, "test me")
@@ -127,7 +125,6 @@ def test_commit_in_doctype_event(client, admin_headers, scripts):
     save(client, admin_headers, "test_todo_commit", disabled=1)
 
 
-@pytest.mark.xfail(strict=True, reason="needs exc_type naming the original error, not ScriptError (#7, lead)")
 def test_add_index_in_doctype_event(client, admin_headers, scripts):
     save(client, admin_headers, "test_add_index", disabled=0)
     r = insert_todo(client, admin_headers, "test me")

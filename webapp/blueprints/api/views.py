@@ -19,7 +19,9 @@ ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 SCRIPT_REPLY_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
-def _json(body: dict) -> Response:
+def json_reply(body: dict) -> Response:
+    """A JSON answer with the messages the request collected (`frappe.msgprint`), as Frappe sends them
+    on every JSON reply, success included."""
     body = dict(body or {})
     msgs = server_messages_json()
     if msgs:
@@ -34,9 +36,9 @@ def _attachment(filename: str) -> str:
 
 def render(reply: Reply | dict) -> Response:
     if not isinstance(reply, Reply):
-        return _json(reply)
+        return json_reply(reply)
     if reply.kind == "json":
-        response = _json(reply.body)
+        response = json_reply(reply.body)
     elif reply.kind in ("text", "csv"):
         response = Response(reply.body, mimetype="text/plain" if reply.kind == "text" else "text/csv")
         if reply.filename:
