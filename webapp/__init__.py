@@ -55,9 +55,11 @@ def _init_hooks(app: Flask) -> None:
         client,  # noqa: F401 - declares frappe.client.* and ping
         documents,
     )
+    from webapp.services.roles import RoleController
 
     wiring = hooks.init_app(app)
     wiring.controllers["Server Script"] = ServerScriptController()
+    wiring.controllers["Role"] = RoleController()
     wiring.doc_listeners.append(scripts.on_document_event)
     wiring.permission_queries.append(permission_query.conditions_for)
     wiring.before_read["Server Script Log"] = logs.flush_for_read

@@ -58,8 +58,6 @@ def insert_todo(client, headers, description):
     return client.post("/api/resource/ToDo", json={"description": description}, headers=headers)
 
 
-@pytest.mark.xfail(strict=True, reason="needs Rename (After Rename events, doc.rename) and a writable Role with "
-                                       "disabled/desk_access (#13, lead)")
 def test_doctype_event(client, admin_headers, scripts):
     todo = insert_todo(client, admin_headers, "hello").get_json()["data"]
     assert todo["status"] == "Open"
@@ -213,7 +211,6 @@ def test_server_script_scheduled(app, client, admin_headers, scripts):
     assert "scheduled_script_w_cron" in _due(app, jan2)
 
 
-@pytest.mark.xfail(strict=True, reason="needs an API script saved without api_method (the lead's decision, #13)")
 def test_server_script_state_changes(app, client, admin_headers, scripts):
     r = client.post("/api/resource/Server Script", headers=admin_headers, json=dict(
         name="scheduled_script_state_change", script_type="Scheduler Event", script='frappe.flags = {"test": True}',

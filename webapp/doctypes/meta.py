@@ -82,6 +82,8 @@ class DocType:
     # False: its rows change only through the full lifecycle, where its controller's rules are
     # (db_set and frappe.db.set_value save it properly instead of writing the row).
     direct_writes: bool = True
+    # Frappe's allow_rename: documents may be renamed (links to them follow).
+    allow_rename: bool = False
 
     def __post_init__(self) -> None:
         # Immutable contents: scripts can read a document's meta, and RestrictedPython does not

@@ -125,9 +125,10 @@ def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | N
 
 
 # -- document events ------------------------------------------------------------------------------
-def on_document_event(doc: Document, event: str) -> None:
+def on_document_event(doc: Document, event: str, **details: Any) -> None:
     """The app's document listener: the scripts on `doc`'s doctype and this event, in order of name,
-    as one run group."""
+    as one run group. An event's details (a rename's old_name, new_name, merge) are globals of
+    the scripts beside `doc`."""
     if not doc.meta.script_events:
         return
     scripts = cache.current().events.get((doc.doctype, event))
@@ -140,7 +141,7 @@ def on_document_event(doc: Document, event: str) -> None:
     with RunGroup(budget) as group:  # one watchdog registration for the event's scripts, each its own budget
         for info in scripts:
             run(info, RunContext(info.name, "DocType Event", user), f"{info.doctype_event} {about}", doc,
-                request_info(), None, budget, group, engine)
+                request_info(), dict(details) if details else None, budget, group, engine)
 
 
 def request_info() -> ReadOnlyNamespace | None:

@@ -146,7 +146,8 @@ def _static() -> dict[str, Any]:
     db_api_kind = ReadOnlyNamespace("frappe.db", db_common, commit=db_api.commit, rollback=db_api.rollback)
     base = {
         "get_doc": doc_api.get_doc, "new_doc": doc_api.new_doc, "get_cached_doc": doc_api.get_cached_doc,
-        "get_last_doc": doc_api.get_last_doc, "delete_doc": doc_api.delete_doc, "get_all": doc_api.get_all,
+        "get_last_doc": doc_api.get_last_doc, "delete_doc": doc_api.delete_doc, "rename_doc": doc_api.rename_doc,
+        "get_all": doc_api.get_all,
         "get_list": doc_api.get_list, "get_meta": doc_api.get_meta, "has_permission": doc_api.has_permission,
         "msgprint": messages.msgprint, "throw": messages.throw, "log_error": messages.log_error,
         "errprint": messages.errprint, "utils": utils_ns, "_": messages.translate, "bold": bold, "as_json": as_json,

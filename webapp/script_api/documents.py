@@ -87,3 +87,10 @@ def has_permission(doctype: str, ptype: str = "read", doc: Any = None, user: str
     if isinstance(doc, str):
         doc = None
     return permissions.has_permission(doctype, ptype, doc, user)
+
+
+def rename_doc(doctype: str, old: Any, new: Any, merge: bool = False, ignore_permissions: bool = False,
+               **_ignored: Any) -> str:
+    """Frappe's frappe.rename_doc: the new name (links to the document follow). Frappe's other
+    options (force, show_alert, rebuild_search...) are accepted and change nothing."""
+    return svc.rename(doctype, old, new, merge=bool(merge), ignore_permissions=bool(ignore_permissions)).name

@@ -440,6 +440,45 @@ def delete(doctype: str, name: str, ignore_permissions: bool = False) -> None:
         fire(doc, "after_delete")
 
 
+def rename(doctype: str, old: str, new: str, merge: bool = False, ignore_permissions: bool = False) -> Document:
+    """Frappe's rename_doc: the document takes a new name, and every Link to it follows. Fires
+    Before Rename (on the document under its old name) and After Rename (under the new one), each
+    with old_name, new_name and merge."""
+    meta = meta_of(doctype)
+    _guard_editable(meta)
+    ensure_writable("rename a document")
+    new = str(new or "").strip()
+    old = str(old or "")
+    if not meta.allow_rename:
+        raise ValidationError(f"{meta.name} documents cannot be renamed")
+    if merge:
+        raise ValidationError("Merging one document into another is not supported: rename to a new name")
+    if not new:
+        raise ValidationError("The new name is empty")
+    if len(new) > 140 or any(c in new for c in "\r\n\t\0"):
+        raise ValidationError("A name has at most 140 characters and no line breaks or tabs")
+    with transaction():
+        doc = get_doc(meta.name, old, check_permission=False, for_update=True)
+        if not ignore_permissions:
+            permissions.check(meta.name, "write", doc)
+        if new == old:
+            return doc
+        if store.exists(meta, new):
+            raise DuplicateEntryError(f"{meta.name} {new} already exists: choose another name")
+        details = {"old_name": old, "new_name": new, "merge": False}
+        fire(doc, "before_rename", **details)
+        now, user = _now(), acting_user()
+        store.rename_row(meta, old, new)
+        stamp: dict[str, Any] = {"modified": now, "modified_by": user}
+        if meta.naming.startswith("field:"):  # the field the name comes from says the new name too
+            stamp[meta.naming[len("field:"):]] = new
+        store.update_fields(meta, new, stamp)
+        store.relink(meta.name, old, new)
+        renamed = get_doc(meta.name, new, check_permission=False)
+        fire(renamed, "after_rename", **details)
+        return renamed
+
+
 def db_set(doc: Document, values: dict[str, Any], update_modified: bool = True) -> None:
     """Write fields straight to the row: no hooks, no validation beyond types (Frappe's db_set)."""
     meta = doc.meta
