@@ -91,7 +91,6 @@ def test_api_return(client, scripts):
     assert client.get("/api/method/test_return_value").get_json() == {"message": "hello"}
 
 
-@pytest.mark.xfail(strict=True, reason="needs frappe.db.get_list(..., run=False) returning the query text (#13)")
 def test_permission_query(client, make_script, admin_headers, scripts):
     make_script("read_query", """
 frappe.response["message"] = [frappe.db.get_list("ToDo", run=False), frappe.db.get_list("ToDo")]

@@ -115,7 +115,9 @@ def exists(doctype: str, name_or_filters: Any) -> str | None:
 def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: Any = None, order_by: Any = None,
              limit_start: Any = 0, limit_page_length: Any = 20, ignore_permissions: bool = False,
              as_list: bool = False, pluck: str | None = None, limit: Any = None, user: str | None = None,
-             default_page_length: int = 20) -> list:
+             default_page_length: int = 20, run: bool = True) -> list | str:
+    """Rows as _dicts (or tuples with as_list, or one field's values with pluck). `run=False`
+    returns the query's SQL text instead of running it, as Frappe's does."""
     meta = meta_of(doctype)
     if meta.istable and not ignore_permissions:
         raise ValidationError(f"{meta.name} rows are listed through their parent document")
@@ -132,8 +134,11 @@ def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: 
     # A lone count(*) has nothing to order (PostgreSQL refuses ORDER BY a column it does not group).
     counting = len(cols) == 1 and isinstance(getattr(cols[0], "element", None), sa.sql.functions.count)
     ordering = [] if counting else q.order(meta, t, order_by)
-    with _restricted(meta, conds, None if ignore_permissions else (user or acting_user())) as run:
-        rows = store.select(meta, cols, conds, ordering, start, length, run)
+    guard = _restricted(meta, conds, None if ignore_permissions else (user or acting_user()))
+    if not run:
+        return store.select(meta, cols, conds, ordering, start, length, run=_sql_text)
+    with guard as runner:
+        rows = store.select(meta, cols, conds, ordering, start, length, runner)
     fieldtypes = {f.fieldname: f for f in meta.data_fields}
     out: list = []
     for row in rows:
@@ -148,6 +153,10 @@ def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: 
         else:
             out.append(data)
     return out
+
+
+def _sql_text(query: Any) -> str:
+    return str(query.compile(dialect=db.session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
 
 
 def get_count(doctype: str, filters: Any = None, ignore_permissions: bool = False) -> int:
