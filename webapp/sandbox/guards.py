@@ -30,6 +30,8 @@ BLOCKED_ATTRS = frozenset({
     "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "cr_origin", "ag_frame", "ag_code",
     "ag_await", "f_back", "f_globals", "f_locals", "f_builtins", "f_code", "f_trace",
     "co_code", "func_globals", "func_code", "im_func", "im_self", "im_class",
+    # the regex package's str.format-style expansion (``Match.expandf("{0.__class__}")``)
+    "expandf",
 })
 BLOCKED_PREFIXES = ("_", "gi_", "ag_", "cr_", "f_", "tb_", "co_", "func_", "im_")
 # Refused only on some objects: AttributeError.obj leaks the object (CVE-2024-47532);
@@ -223,6 +225,13 @@ for _ftype in (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
 _hooks_by_type: dict[type, Callable[[Any, str], Any] | None] = {}
 
 
+def add_attr_hook(tp: type, hook: Callable[[Any, str], Any]) -> None:
+    """Let ``hook(obj, name)`` answer the run-time checked attribute reads on ``tp`` (and its
+    subclasses): a value, or None to fall through to the plain read."""
+    _ATTR_HOOKS[tp] = hook
+    _hooks_by_type.clear()
+
+
 def _hook_for(tp: type) -> Callable[[Any, str], Any] | None:
     """The hook of ``tp`` or of its nearest hooked base: a ``str`` subclass gets the str hook."""
     try:
@@ -243,7 +252,8 @@ def _hook_for(tp: type) -> Callable[[Any, str], Any] | None:
 # (size-hooked str/bytes/int methods, leaky exception fields, string.Formatter's traversal). Every
 # other allowed name is read natively (the compile policy emits a plain ``obj.name``): names are
 # static in scripts (no ``getattr`` builtin), so the name policy is complete at compile time.
-RUNTIME_CHECKED_ATTRS = frozenset(_STR_HOOKS) | {"to_bytes"} | _TYPE_SENSITIVE
+# ``re``: a match object's pattern is handed out wrapped (modules.py), never the engine's own.
+RUNTIME_CHECKED_ATTRS = frozenset(_STR_HOOKS) | {"to_bytes", "re"} | _TYPE_SENSITIVE
 
 # --------------------------------------------------------------------------------------------
 # Writes
