@@ -9,6 +9,7 @@ because an asynchronous kill cannot interrupt a running C call.
 from __future__ import annotations
 
 import builtins
+import decimal
 import functools
 import operator
 import string
@@ -186,8 +187,24 @@ def _int_to_bytes(obj: int) -> Callable[..., bytes]:
     return to_bytes
 
 
+def _int_from_bytes(cls: type) -> Callable[..., int]:
+    real = cls.from_bytes
+
+    def from_bytes(data: Any, byteorder: str = "big", *, signed: bool = False) -> int:
+        if not hasattr(data, "__len__"):
+            data = list(data)
+        _int_bits_check(len(data) * 8)
+        return real(data, byteorder, signed=signed)
+
+    return from_bytes
+
+
 def _int_hook(obj: Any, name: str) -> Any:
-    return _int_to_bytes(obj) if name == "to_bytes" else None
+    if name == "to_bytes":
+        return _int_to_bytes(obj)
+    if name == "from_bytes":
+        return _int_from_bytes(type(obj))
+    return None
 
 
 def _type_hook(obj: Any, name: str) -> Any:
@@ -196,8 +213,11 @@ def _type_hook(obj: Any, name: str) -> Any:
     real = obj._real if isinstance(obj, _GuardedTypeMeta) else obj
     if name in _STR_HOOKS and issubclass(real, _STR_TYPES):
         raise AttributeError(f"use the method on a value instead: x.{name}(...)")
-    if name == "to_bytes" and issubclass(real, int):
-        raise AttributeError("use the method on a value instead: n.to_bytes(...)")
+    if issubclass(real, int):
+        if name == "to_bytes":
+            raise AttributeError("use the method on a value instead: n.to_bytes(...)")
+        if name == "from_bytes":
+            return _int_from_bytes(real)
     return None
 
 
@@ -253,7 +273,9 @@ def _hook_for(tp: type) -> Callable[[Any, str], Any] | None:
 # other allowed name is read natively (the compile policy emits a plain ``obj.name``): names are
 # static in scripts (no ``getattr`` builtin), so the name policy is complete at compile time.
 # ``re``: a match object's pattern is handed out wrapped (modules.py), never the engine's own.
-RUNTIME_CHECKED_ATTRS = frozenset(_STR_HOOKS) | {"to_bytes", "re"} | _TYPE_SENSITIVE
+# ``as_integer_ratio``: of a Decimal made outside the sandbox's limits (see check_decimal).
+RUNTIME_CHECKED_ATTRS = (frozenset(_STR_HOOKS) | {"to_bytes", "from_bytes", "re", "as_integer_ratio"}
+                         | _TYPE_SENSITIVE)
 
 # --------------------------------------------------------------------------------------------
 # Writes
@@ -348,6 +370,34 @@ def _int_bits_check(bits: int) -> None:
                           f"(limit {INT_MAX_BITS})")
 
 
+# Decimals a script makes stay within this many digits either side of the point (the sandbox's
+# decimal context bounds arithmetic, the Decimal stand-in bounds construction), so turning one into
+# an int (int(), round(), math.floor(), as_integer_ratio(), '%d', statistics) stays cheap.
+DECIMAL_MAX_DIGITS = int(INT_MAX_BITS * 0.30103)  # about INT_MAX_BITS, in decimal digits
+# Every run computes under this context (executor.RunGroup): the default one, with exponents bounded.
+DECIMAL_CONTEXT = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN,
+                                  Emin=-DECIMAL_MAX_DIGITS, Emax=DECIMAL_MAX_DIGITS,
+                                  capitals=1, clamp=0, flags=[],
+                                  traps=[decimal.InvalidOperation, decimal.DivisionByZero,
+                                         decimal.Overflow])
+_Decimal = decimal.Decimal
+
+
+def check_decimal(d: Any, what: str) -> Any:
+    """Refuse a Decimal whose integer value would be over the size limit (made outside the
+    sandbox's context: by the host, or exactly by a constructor)."""
+    if d.is_finite() and d.adjusted() > DECIMAL_MAX_DIGITS:
+        raise over_budget(f"{what} of a Decimal with {d.adjusted() + 1} digits "
+                          f"(limit {DECIMAL_MAX_DIGITS})")
+    return d
+
+
+def check_int(x: Any, what: str) -> Any:
+    if x.bit_length() > INT_MAX_BITS:
+        raise over_budget(f"{what} of an integer of {x.bit_length()} bits (limit {INT_MAX_BITS})")
+    return x
+
+
 _HALF = 1 << (INT_MAX_BITS // 2)
 _NHALF = -_HALF
 
@@ -360,6 +410,8 @@ def guarded_mul(a: Any, b: Any) -> Any:
             _int_bits_check(a.bit_length() + b.bit_length())
     elif ta is float or tb is float:
         pass
+    elif isinstance(a, int) and isinstance(b, int):  # bool, IntFlag ...
+        _int_bits_check(a.bit_length() + b.bit_length())
     elif hasattr(a, "__len__") and not isinstance(a, dict):
         _seq_repeat_check(a, b)
     elif hasattr(b, "__len__") and not isinstance(b, dict):
@@ -370,7 +422,7 @@ def guarded_mul(a: Any, b: Any) -> Any:
 def guarded_pow(a: Any, b: Any, mod: Any = None) -> Any:
     if mod is not None:
         return guarded_pow3(a, b, mod)
-    if type(a) is int and type(b) is int and b > 1 and a not in (0, 1, -1):
+    if isinstance(a, int) and isinstance(b, int) and b > 1 and a not in (0, 1, -1):
         _int_bits_check(b * a.bit_length())
     return a ** b
 
@@ -384,7 +436,7 @@ def guarded_pow3(a: Any, b: Any, mod: Any) -> Any:
 
 
 def guarded_lshift(a: Any, b: Any) -> Any:
-    if type(a) is int and type(b) is int and a and b > 0:
+    if isinstance(a, int) and isinstance(b, int) and a and b > 0:
         _int_bits_check(a.bit_length() + b)
     return a << b
 
@@ -447,9 +499,26 @@ def guarded_mod(a: Any, b: Any) -> Any:
     if ta is str or ta is bytes or ta is bytearray:
         if (b"%" if ta is not str else "%") in a:
             _check_percent_format(a, b)
+            return guarded_int_format(a, b)
     elif ta is int and type(b) is int and b.bit_length() > 4096:
         _bigdiv_check(a, b)
     return a % b
+
+
+def guarded_int_format(fmt: Any, args: Any) -> Any:
+    """``fmt % args`` for a constant format with integer conversions (%d, %x ...): the only check
+    it needs is on Decimal arguments, which it turns into ints."""
+    if type(args) is tuple:
+        for v in args:
+            if isinstance(v, _Decimal):
+                check_decimal(v, "%-formatting")
+    elif isinstance(args, _Decimal):
+        check_decimal(args, "%-formatting")
+    elif isinstance(args, dict):
+        for v in args.values():
+            if isinstance(v, _Decimal):
+                check_decimal(v, "%-formatting")
+    return fmt % args
 
 
 def guarded_divmod(a: Any, b: Any) -> Any:
@@ -619,8 +688,19 @@ class _GuardedTypeMeta(type):
             raise AttributeError(name)
         return getattr(cls._real, name)  # type: ignore[attr-defined]
 
+    def __getitem__(cls, item: Any) -> Any:  # list[int] in an annotation
+        return cls._real[item]  # type: ignore[attr-defined]
+
     def __repr__(cls) -> str:
         return repr(cls._real)  # type: ignore[attr-defined]
+
+
+def stand_in_type(real: type, make: Callable[..., Any], **attrs: Any) -> type:
+    """A stand-in for the class ``real`` whose calls go to ``make`` (which checks sizes first):
+    ``isinstance``/``issubclass`` and class attributes answer as ``real``'s, except ``attrs``."""
+    body: dict[str, Any] = {"_real": real, "_make": staticmethod(make)}
+    body.update({k: staticmethod(v) for k, v in attrs.items()})
+    return _GuardedTypeMeta(real.__name__, (), body)
 
 
 def _bytes_like(real: type) -> type:
@@ -631,7 +711,30 @@ def _bytes_like(real: type) -> type:
             source = list(source)
         return real(source, *args)
 
-    return _GuardedTypeMeta(real.__name__, (), {"_real": real, "_make": staticmethod(make)})
+    return stand_in_type(real, make)
+
+
+# int() of a string in a power-of-two base is linear (CPython limits only the other bases, to
+# sys.get_int_max_str_digits() digits): a hex string this long is an INT_MAX_BITS integer.
+INT_STR_MAX = INT_MAX_BITS // 4
+_int = builtins.int
+
+
+def _make_int(*args: Any, **kwargs: Any) -> int:
+    if args:
+        x = args[0]
+        tx = type(x)
+        if tx is not _int and tx is not float:
+            if isinstance(x, (str, bytes, bytearray)):
+                if len(x) > INT_STR_MAX:
+                    raise over_budget(f"int() of a string of {len(x)} characters "
+                                      f"(limit {INT_STR_MAX})")
+            elif isinstance(x, _Decimal):
+                check_decimal(x, "int()")
+    return _int(*args, **kwargs)
+
+
+guarded_int = stand_in_type(_int, _make_int, from_bytes=_int_from_bytes(_int))
 
 
 def _range(*args: Any) -> Any:
@@ -648,6 +751,8 @@ def guarded_round(number: Any, ndigits: Any = None) -> Any:
     if ndigits is not None and type(ndigits) is int and abs(ndigits) > 5000:
         raise over_budget("round() with more than 5000 digits")
     if ndigits is None:
+        if isinstance(number, _Decimal):
+            check_decimal(number, "round()")
         return builtins.round(number)
     return builtins.round(number, ndigits)
 
@@ -675,6 +780,7 @@ _OVERRIDES: dict[str, Any] = {
     "divmod": guarded_divmod,
     "bytes": _bytes_like(bytes),
     "bytearray": _bytes_like(bytearray),
+    "int": guarded_int,
 }
 
 

@@ -31,7 +31,17 @@ from typing import Any
 import regex as _regex
 from regex import _main as _regex_main
 
-from .guards import INT_MAX_BITS, _check_len, add_attr_hook, guarded_mul, mark_writable
+from .guards import (
+    DECIMAL_MAX_DIGITS,
+    INT_MAX_BITS,
+    _check_len,
+    add_attr_hook,
+    check_decimal,
+    check_int,
+    guarded_mul,
+    mark_writable,
+    stand_in_type,
+)
 from .limits import current_state, out_of_time, over_budget, time_left, trust_code_in
 
 ALLOWED_MODULES: tuple[str, ...] = (
@@ -416,11 +426,33 @@ def _math_module() -> ReadOnlyNamespace:
         wrapper.__name__ = name
         return wrapper
 
+    def lcm(*integers: int) -> int:
+        # One step at a time, each one bounded: math.lcm(*range(1, 180000)) grows its result to
+        # hundreds of thousands of bits inside one C call.
+        result = 1
+        for n in integers:
+            result = _math.lcm(result, check_int(operator.index(n), "lcm()"))
+            if result.bit_length() > INT_MAX_BITS:
+                raise over_budget(f"lcm() result over {INT_MAX_BITS} bits")
+        return result
+
+    def _to_int(name: str, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        what = f"{name}()"
+
+        def wrapper(x: Any) -> Any:
+            if isinstance(x, _decimal.Decimal):
+                check_decimal(x, what)
+            return fn(x)
+
+        wrapper.__name__ = name
+        return wrapper
+
     names = [n for n in dir(_math) if not n.startswith("_")]
     attrs = _public(_math, names)
-    attrs.update(factorial=factorial, comb=comb, perm=perm, prod=prod,
-                 gcd=_int_args("gcd", _math.gcd), lcm=_int_args("lcm", _math.lcm),
-                 isqrt=_int_args("isqrt", _math.isqrt))
+    attrs.update(factorial=factorial, comb=comb, perm=perm, prod=prod, lcm=lcm,
+                 gcd=_int_args("gcd", _math.gcd), isqrt=_int_args("isqrt", _math.isqrt),
+                 floor=_to_int("floor", _math.floor), ceil=_to_int("ceil", _math.ceil),
+                 trunc=_to_int("trunc", _math.trunc))
     return ReadOnlyNamespace("math", attrs)
 
 
@@ -470,11 +502,37 @@ def _datetime_module() -> ReadOnlyNamespace:
     return ReadOnlyNamespace("datetime", attrs)
 
 
+def _make_decimal(value: Any = "0", context: Any = None) -> _decimal.Decimal:
+    # Construction is exact (no context): bound the digits and the exponent it may take.
+    if isinstance(value, str):
+        if len(value) > DECIMAL_MAX_DIGITS + 100:
+            raise over_budget(f"Decimal() of a string of {len(value)} characters")
+    elif isinstance(value, (tuple, list)) and len(value) == 3 and hasattr(value[1], "__len__"):
+        if len(value[1]) > DECIMAL_MAX_DIGITS:
+            raise over_budget(f"Decimal() of {len(value[1])} digits")
+    d = _decimal.Decimal(value, context)
+    if d.is_finite() and d and abs(d.adjusted()) > DECIMAL_MAX_DIGITS:
+        raise over_budget(f"Decimal() with an exponent over {DECIMAL_MAX_DIGITS} "
+                          f"(use a smaller number)")
+    return d
+
+
+def _decimal_hook(obj: Any, name: str) -> Any:
+    if name == "as_integer_ratio":
+        check_decimal(obj, "as_integer_ratio()")
+    return None
+
+
+add_attr_hook(_decimal.Decimal, _decimal_hook)
+
+
 def _decimal_module() -> ReadOnlyNamespace:
-    names = ["Decimal", "DecimalException", "InvalidOperation", "DivisionByZero", "Overflow",
+    names = ["DecimalException", "InvalidOperation", "DivisionByZero", "Overflow",
              "Underflow", "Inexact", "Rounded", "Subnormal", "Clamped", "FloatOperation"]
     names += [n for n in dir(_decimal) if n.startswith("ROUND_")]
-    return ReadOnlyNamespace("decimal", _public(_decimal, names))
+    attrs = _public(_decimal, names)
+    attrs["Decimal"] = stand_in_type(_decimal.Decimal, _make_decimal)
+    return ReadOnlyNamespace("decimal", attrs)
 
 
 def _calendar_module() -> ReadOnlyNamespace:
@@ -505,9 +563,58 @@ def _uuid_module() -> ReadOnlyNamespace:
     return ReadOnlyNamespace("uuid", attrs)
 
 
+def _checked_number(x: Any, what: str) -> Any:
+    if type(x) is not float:
+        if isinstance(x, int):
+            check_int(x, what)
+        elif isinstance(x, _decimal.Decimal):
+            check_decimal(x, what)
+    return x
+
+
+def _checked_data(data: Any, what: str) -> Any:
+    """The data of a statistics function as a list whose numbers are within the size limits:
+    statistics computes exactly (fractions), and its big-number steps are single C calls."""
+    if isinstance(data, (int, float, _decimal.Decimal)):
+        return _checked_number(data, what)
+    if isinstance(data, (str, bytes, Mapping)) or not isinstance(data, Iterable):
+        return data
+    items = data if type(data) is list else list(data)
+    for x in items:
+        _checked_number(x, what)
+    return items
+
+
+def _statistics_function(fn: Callable[..., Any]) -> Callable[..., Any]:
+    what = f"statistics.{fn.__name__}()"
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        args = tuple(_checked_data(a, what) for a in args)
+        kwargs = {k: _checked_data(v, what) for k, v in kwargs.items()}
+        return fn(*args, **kwargs)
+
+    checked.__name__ = fn.__name__
+    return checked
+
+
+class NormalDist(_statistics.NormalDist):
+    """statistics.NormalDist whose ``from_samples`` checks its data like the functions."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_samples(cls, data: Iterable[Any]) -> NormalDist:
+        return super().from_samples(_checked_data(data, "NormalDist.from_samples()"))
+
+
 def _statistics_module() -> ReadOnlyNamespace:
     names = [n for n in getattr(_statistics, "__all__", dir(_statistics)) if not n.startswith("_")]
-    return ReadOnlyNamespace("statistics", _public(_statistics, names))
+    attrs = _public(_statistics, names)
+    for name, value in attrs.items():
+        if callable(value) and not isinstance(value, type):
+            attrs[name] = _statistics_function(value)
+    attrs["NormalDist"] = NormalDist
+    return ReadOnlyNamespace("statistics", attrs)
 
 
 # --- random (one generator per run: seeding does not leak into the next run) ----------------

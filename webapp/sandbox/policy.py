@@ -35,9 +35,11 @@ from RestrictedPython import compile_restricted_exec
 from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransformer, copy_locations
 
 from .errors import ScriptCompileError
-from .guards import RUNTIME_CHECKED_ATTRS, attr_name_allowed
+from .guards import INT_MAX_BITS, RUNTIME_CHECKED_ATTRS, attr_name_allowed
 
 ALLOWED_UNDERSCORE_NAMES = frozenset({"_dict"})
+
+_INT_CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxX]")
 
 _GUARDED_BINOPS: dict[type, str] = {
     ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Mod: "_mod_",
@@ -132,6 +134,13 @@ class SandboxPolicy(RestrictingNodeTransformer):
         node.body.insert(0, self._checkpoint(node.body[0]))
         return node
 
+    def visit_Constant(self, node: ast.Constant) -> Any:
+        # A hex literal is as long as the script wants: keep it under the run-time integer limit.
+        if type(node.value) is int and node.value.bit_length() > INT_MAX_BITS:
+            self.error(node, f"integer literal of {node.value.bit_length()} bits is too large "
+                             f"(limit {INT_MAX_BITS})")
+        return super().visit_Constant(node)
+
     # -- names ------------------------------------------------------------------------------
     def visit_Name(self, node: ast.Name) -> Any:
         if node.id in ALLOWED_UNDERSCORE_NAMES and isinstance(node.ctx, ast.Load):
@@ -183,7 +192,13 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         node = self.node_contents_visit(node)
         guard = _GUARDED_BINOPS.get(type(node.op))
-        if guard is None or not _binop_needs_guard(node):
+        if guard is None:
+            return node
+        if not _binop_needs_guard(node):
+            if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant) and \
+                    _INT_CONVERSION.search(str(node.left.value)):
+                # '%d' % x turns x into an int: a Decimal from outside is size-checked first.
+                return self._call("_intfmt_", [node.left, node.right], node)
             return node
         guarded = self._call(guard, [node.left, node.right], node)
         # ``i % 7`` and ``n * 12`` are hot in loops: when a plain name meets a small int constant,
