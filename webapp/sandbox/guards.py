@@ -13,6 +13,7 @@ import decimal
 import functools
 import operator
 import string
+import sys
 import types
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -143,8 +144,13 @@ def _join(obj: Any) -> Callable[..., Any]:
 
     def join(iterable: Iterable[Any]) -> Any:
         items = iterable if type(iterable) in (list, tuple) else list(iterable)
-        if len(obj) and len(items) > 1:
-            _check_len(len(obj) * (len(items) - 1), "join()")
+        if len(items) > 1:
+            size = len(obj) * (len(items) - 1)
+            try:
+                size += sum(map(len, items))
+            except TypeError:
+                pass  # not all strings: join() says so
+            _check_len(size, "join()")
         return real(items)
 
     return join
@@ -162,7 +168,20 @@ def _translate(obj: Any) -> Callable[..., Any]:
     return translate
 
 
+def _encode(obj: Any) -> Callable[..., Any]:
+    real = obj.encode  # AttributeError for bytes, as without the hook
+    if len(obj) < _CHECK_ITEMS:
+        return real
+
+    def encode(*args: Any, **kwargs: Any) -> Any:
+        _check_len(len(obj) * 4, "encode()")  # up to 4 bytes a character (utf-32)
+        return real(*args, **kwargs)
+
+    return encode
+
+
 _STR_HOOKS: dict[str, Callable[[Any], Callable[..., Any]]] = {
+    "encode": _encode,
     "ljust": lambda o: _pad_method(o, "ljust"),
     "rjust": lambda o: _pad_method(o, "rjust"),
     "center": lambda o: _pad_method(o, "center"),
@@ -338,11 +357,20 @@ def script_class(name: str, bases: tuple[type, ...], namespace: dict[str, Any]) 
 
     Its instances are writable by the script (they are its data); the class object is not.
     """
+    metaclass: type = builtins.type
+    real_bases = []
     for base in bases:
         if not isinstance(base, type):
             raise TypeError("class bases must be classes")
+        if isinstance(base, _GuardedTypeMeta):  # class L(list): the real list, with list()'s checks
+            if metaclass is builtins.type:
+                namespace["__sandbox_check__"] = base._check  # type: ignore[attr-defined]
+                namespace["__sandbox_post__"] = base._post  # type: ignore[attr-defined]
+                metaclass = _CheckedClassMeta
+            base = base._real  # type: ignore[attr-defined]
+        real_bases.append(base)
     namespace[_SCRIPT_CLASS_ATTR] = True
-    cls = builtins.type(name, bases, namespace)
+    cls = metaclass(name, tuple(real_bases), namespace)
     _writable_cache.pop(cls, None)
     return cls
 
@@ -671,7 +699,9 @@ def unpack_sequence(it: Any, spec: Any, _getiter_: Any) -> Any:
 class _GuardedTypeMeta(type):
     """A stand-in for a builtin type whose constructor needs a size check.
 
-    ``isinstance(x, bytes)`` keeps working; ``bytes(n)`` goes through ``_check_call``.
+    ``isinstance(x, bytes)`` keeps working; ``bytes(n)`` runs the stand-in's ``_check`` on the
+    arguments first (and its ``_post`` on the result). A script's ``class L(list)`` gets the real
+    type as its base and the same checks (see script_class).
     """
 
     def __instancecheck__(cls, obj: Any) -> bool:
@@ -681,7 +711,10 @@ class _GuardedTypeMeta(type):
         return issubclass(sub, cls._real)  # type: ignore[attr-defined]
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        return cls._make(*args, **kwargs)  # type: ignore[attr-defined]
+        cls._check(*args, **kwargs)  # type: ignore[attr-defined]
+        obj = cls._real(*args, **kwargs)  # type: ignore[attr-defined]
+        post = cls._post  # type: ignore[attr-defined]
+        return obj if post is None else post(obj)
 
     def __getattr__(cls, name: str) -> Any:
         if name.startswith("_"):
@@ -695,23 +728,37 @@ class _GuardedTypeMeta(type):
         return repr(cls._real)  # type: ignore[attr-defined]
 
 
-def stand_in_type(real: type, make: Callable[..., Any], **attrs: Any) -> type:
-    """A stand-in for the class ``real`` whose calls go to ``make`` (which checks sizes first):
-    ``isinstance``/``issubclass`` and class attributes answer as ``real``'s, except ``attrs``."""
-    body: dict[str, Any] = {"_real": real, "_make": staticmethod(make)}
+def _no_check(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def stand_in_type(real: type, check: Callable[..., None] = _no_check,
+                  post: Callable[[Any], Any] | None = None, **attrs: Any) -> type:
+    """A stand-in for the class ``real``: a call runs ``check(*args, **kwargs)`` (raising when the
+    result would be too big) and then ``post(result)``; ``isinstance``/``issubclass`` and class
+    attributes answer as ``real``'s, except ``attrs``."""
+    body: dict[str, Any] = {"_real": real, "_check": staticmethod(check),
+                            "_post": None if post is None else staticmethod(post)}
     body.update({k: staticmethod(v) for k, v in attrs.items()})
     return _GuardedTypeMeta(real.__name__, (), body)
 
 
-def _bytes_like(real: type) -> type:
-    def make(source: Any = b"", *args: Any) -> Any:
-        if type(source) is int or type(source) is bool:
-            _check_len(source, f"{real.__name__}()")
-        elif isinstance(source, LazyRange):
-            source = list(source)
-        return real(source, *args)
+class _CheckedClassMeta(type):
+    """The class of a script class built on a stand-in type (``class L(list)``): constructing one
+    runs the stand-in's checks, as ``list(...)`` would."""
 
-    return stand_in_type(real, make)
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        cls.__sandbox_check__(*args, **kwargs)  # type: ignore[attr-defined]
+        obj = super().__call__(*args, **kwargs)
+        post = cls.__sandbox_post__  # type: ignore[attr-defined]
+        return obj if post is None else post(obj)
+
+
+def _bytes_check(source: Any = b"", *args: Any) -> None:
+    if type(source) is int or type(source) is bool:
+        _check_len(source, "bytes()")
+    elif args and isinstance(source, str):
+        _check_len(_estimate(source, 4), "bytes()")  # utf-32 and friends: up to 4 per char
 
 
 # int() of a string in a power-of-two base is linear (CPython limits only the other bases, to
@@ -720,7 +767,7 @@ INT_STR_MAX = INT_MAX_BITS // 4
 _int = builtins.int
 
 
-def _make_int(*args: Any, **kwargs: Any) -> int:
+def _int_check(*args: Any, **kwargs: Any) -> None:
     if args:
         x = args[0]
         tx = type(x)
@@ -731,19 +778,103 @@ def _make_int(*args: Any, **kwargs: Any) -> int:
                                       f"(limit {INT_STR_MAX})")
             elif isinstance(x, _Decimal):
                 check_decimal(x, "int()")
-    return _int(*args, **kwargs)
 
 
-guarded_int = stand_in_type(_int, _make_int, from_bytes=_int_from_bytes(_int))
+guarded_int = stand_in_type(_int, _int_check, from_bytes=_int_from_bytes(_int))
+
+# --- containers built in one C call from a big sized input -------------------------------------
+
+# Bytes a container spends per item (the pointer, or a hash-table slot), and per item object the
+# build creates: a str's characters beyond Latin-1 and a range's ints are new objects each.
+_ITEM_BYTES = {"list": 8, "tuple": 8, "sorted": 8, "set": 32, "frozenset": 32, "dict": 40}
+_CHECK_ITEMS = 1 << 16  # inputs shorter than this are never worth a look
 
 
-def _range(*args: Any) -> Any:
-    r = builtins.range(*args)
+def _estimate(x: Any, per_item: int) -> int:
+    """Bytes a container built from ``x`` would take (0 when ``x`` is short or not sized)."""
+    try:
+        n = len(x._r if type(x) is LazyRange else x)
+    except TypeError:
+        return 0  # an iterator: a Python-level one is interrupted by the watchdog as it grows
+    if n < _CHECK_ITEMS:
+        return 0
+    if isinstance(x, str):
+        if sys.getsizeof(x) > n + 100:  # wider than Latin-1: each character becomes an object
+            per_item += 56
+    elif isinstance(x, (range, LazyRange)):
+        per_item += 32
+    return n * per_item
+
+
+def _container_check(name: str) -> Callable[..., None]:
+    per_item = _ITEM_BYTES[name]
+    what = f"{name}()"
+
+    def check(iterable: Any = (), /, *args: Any, **kwargs: Any) -> None:
+        _check_len(_estimate(iterable, per_item), what)
+
+    return check
+
+
+# What a parser's result may take per character of its input, at worst: json.loads("[{},{},...]")
+# makes a 64-byte dict and an 8-byte pointer from every three characters.
+PARSE_EXPANSION = 24
+
+
+def check_parse_size(text: Any, what: str) -> None:
+    """Refuse to parse ``text`` (``json.loads``) when its result could exceed what is left of the
+    run's memory budget; inputs under 1 MB always pass."""
+    n = len(text)
+    if n > 1 << 20:
+        _check_len(n * PARSE_EXPANSION, what)
+
+
+def _fromkeys(real: type) -> Callable[..., Any]:
+    def fromkeys(iterable: Any, value: Any = None) -> Any:
+        _check_len(_estimate(iterable, _ITEM_BYTES["dict"]), "dict.fromkeys()")
+        return real.fromkeys(iterable, value)
+
+    return fromkeys
+
+
+def _stepwise(it: Iterator[Any]) -> Iterator[Any]:
+    for item in it:
+        yield item
+
+
+def _long_input(x: Any) -> bool:
+    try:
+        return len(x) > RANGE_FAST_MAX
+    except TypeError:
+        return False
+
+
+def _adapter(real: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+    """``zip``/``map``/``enumerate`` ... over a long sized input hand out a Python-level iterator,
+    as a long range does: a C consumer (``list(zip(b))``) then runs bytecode for every item, so the
+    watchdog's memory and time kills land while it grows, instead of after one huge C call."""
+
+    def adapter(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        it = real(*args, **kwargs)
+        for a in args:
+            if _long_input(a):
+                return _stepwise(it)
+        return it
+
+    adapter.__name__ = real.__name__
+    return adapter
+
+
+def guarded_sorted(iterable: Any, /, *, key: Any = None, reverse: bool = False) -> list[Any]:
+    _check_len(_estimate(iterable, _ITEM_BYTES["sorted"]), "sorted()")
+    return builtins.sorted(iterable, key=key, reverse=reverse)
+
+
+def _lazy_if_long(r: range) -> Any:
     return r if len(r) <= RANGE_FAST_MAX else LazyRange(r)
 
 
-guarded_range = _GuardedTypeMeta("range", (), {"_real": builtins.range,
-                                               "_make": staticmethod(_range)})
+guarded_range = stand_in_type(builtins.range, post=_lazy_if_long)
 
 
 def guarded_round(number: Any, ndigits: Any = None) -> Any:
@@ -778,9 +909,17 @@ _OVERRIDES: dict[str, Any] = {
     "round": guarded_round,
     "pow": guarded_pow_builtin,
     "divmod": guarded_divmod,
-    "bytes": _bytes_like(bytes),
-    "bytearray": _bytes_like(bytearray),
+    "bytes": stand_in_type(bytes, _bytes_check),
+    "bytearray": stand_in_type(bytearray, _bytes_check),
     "int": guarded_int,
+    "sorted": guarded_sorted,
+    "list": stand_in_type(list, _container_check("list")),
+    "tuple": stand_in_type(tuple, _container_check("tuple")),
+    "set": stand_in_type(set, _container_check("set")),
+    "frozenset": stand_in_type(frozenset, _container_check("frozenset")),
+    "dict": stand_in_type(dict, _container_check("dict"), fromkeys=_fromkeys(dict)),
+    **{name: _adapter(getattr(builtins, name)) for name in ("zip", "map", "filter", "enumerate",
+                                                            "reversed")},
 }
 
 

@@ -502,15 +502,18 @@ def _datetime_module() -> ReadOnlyNamespace:
     return ReadOnlyNamespace("datetime", attrs)
 
 
-def _make_decimal(value: Any = "0", context: Any = None) -> _decimal.Decimal:
-    # Construction is exact (no context): bound the digits and the exponent it may take.
+def _decimal_check(value: Any = "0", context: Any = None) -> None:
+    # Construction is exact (no context): bound the digits it may take...
     if isinstance(value, str):
         if len(value) > DECIMAL_MAX_DIGITS + 100:
             raise over_budget(f"Decimal() of a string of {len(value)} characters")
     elif isinstance(value, (tuple, list)) and len(value) == 3 and hasattr(value[1], "__len__"):
         if len(value[1]) > DECIMAL_MAX_DIGITS:
             raise over_budget(f"Decimal() of {len(value[1])} digits")
-    d = _decimal.Decimal(value, context)
+
+
+def _decimal_post(d: _decimal.Decimal) -> _decimal.Decimal:
+    # ... and the exponent.
     if d.is_finite() and d and abs(d.adjusted()) > DECIMAL_MAX_DIGITS:
         raise over_budget(f"Decimal() with an exponent over {DECIMAL_MAX_DIGITS} "
                           f"(use a smaller number)")
@@ -531,7 +534,7 @@ def _decimal_module() -> ReadOnlyNamespace:
              "Underflow", "Inexact", "Rounded", "Subnormal", "Clamped", "FloatOperation"]
     names += [n for n in dir(_decimal) if n.startswith("ROUND_")]
     attrs = _public(_decimal, names)
-    attrs["Decimal"] = stand_in_type(_decimal.Decimal, _make_decimal)
+    attrs["Decimal"] = stand_in_type(_decimal.Decimal, _decimal_check, _decimal_post)
     return ReadOnlyNamespace("decimal", attrs)
 
 
