@@ -59,15 +59,18 @@ def attr_name_allowed(name: str) -> bool:
 
 
 # name -> True (fine), False (refused), None (depends on the object). Names come from the compiled
-# source, so the cache stays small; bounded anyway.
+# source; only short ones are kept, at most _CACHE_MAX of them (bounded in bytes).
 _name_verdicts: dict[str, bool | None] = {}
+_CACHE_MAX = 4096
 
 
 def _name_verdict(name: str) -> bool | None:
     if type(name) is not str:
         raise TypeError("attribute name must be a str")
     verdict = None if name in _TYPE_SENSITIVE else attr_name_allowed(name)
-    if len(_name_verdicts) < 10000:
+    if len(name) <= 64:
+        if len(_name_verdicts) >= _CACHE_MAX:
+            _name_verdicts.clear()
         _name_verdicts[name] = verdict
     return verdict
 
@@ -237,7 +240,15 @@ def _type_hook(obj: Any, name: str) -> Any:
             raise AttributeError("use the method on a value instead: n.to_bytes(...)")
         if name == "from_bytes":
             return _int_from_bytes(real)
+    for base in real.__mro__:
+        hook = _CLASS_HOOKS.get(base)
+        if hook is not None:
+            return hook(obj, name)
     return None
+
+
+# Hooks that also answer reads on the class itself (``datetime.strptime``), by class.
+_CLASS_HOOKS: dict[type, Callable[[Any, str], Any]] = {}
 
 
 def _module_hook(obj: Any, name: str) -> Any:
@@ -264,10 +275,12 @@ for _ftype in (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
 _hooks_by_type: dict[type, Callable[[Any, str], Any] | None] = {}
 
 
-def add_attr_hook(tp: type, hook: Callable[[Any, str], Any]) -> None:
+def add_attr_hook(tp: type, hook: Callable[[Any, str], Any], *, on_class: bool = False) -> None:
     """Let ``hook(obj, name)`` answer the run-time checked attribute reads on ``tp`` (and its
-    subclasses): a value, or None to fall through to the plain read."""
+    subclasses; with ``on_class``, on those classes too): a value, or None for the plain read."""
     _ATTR_HOOKS[tp] = hook
+    if on_class:
+        _CLASS_HOOKS[tp] = hook
     _hooks_by_type.clear()
 
 
@@ -282,7 +295,9 @@ def _hook_for(tp: type) -> Callable[[Any, str], Any] | None:
         hook = _ATTR_HOOKS.get(base)
         if hook is not None:
             break
-    if len(_hooks_by_type) < 10000:
+    if not made_by_script(tp):  # a script's class would keep its run's globals alive
+        if len(_hooks_by_type) >= _CACHE_MAX:
+            _hooks_by_type.clear()
         _hooks_by_type[tp] = hook
     return hook
 
@@ -293,7 +308,9 @@ def _hook_for(tp: type) -> Callable[[Any, str], Any] | None:
 # static in scripts (no ``getattr`` builtin), so the name policy is complete at compile time.
 # ``re``: a match object's pattern is handed out wrapped (modules.py), never the engine's own.
 # ``as_integer_ratio``: of a Decimal made outside the sandbox's limits (see check_decimal).
-RUNTIME_CHECKED_ATTRS = (frozenset(_STR_HOOKS) | {"to_bytes", "from_bytes", "re", "as_integer_ratio"}
+# ``strptime``: its format is bounded (modules.py).
+RUNTIME_CHECKED_ATTRS = (frozenset(_STR_HOOKS)
+                         | {"to_bytes", "from_bytes", "re", "as_integer_ratio", "strptime"}
                          | _TYPE_SENSITIVE)
 
 # --------------------------------------------------------------------------------------------
@@ -323,13 +340,22 @@ def mark_writable(cls: type) -> type:
 _SCRIPT_CLASS_ATTR = "__sandbox_script_class__"
 
 
+def made_by_script(tp: type) -> bool:
+    """A class a script made (a ``class`` statement, ``namedtuple()``), or a subclass of one. The
+    module-level caches keyed by type never keep one: through its methods it holds the globals of
+    the run that made it."""
+    return getattr(tp, _SCRIPT_CLASS_ATTR, False) is True
+
+
 def _is_writable_type(tp: type) -> bool:
     ok = _writable_cache.get(tp)
     if ok is None:
         ok = (not issubclass(tp, (type, types.ModuleType))) and (
-            any(base in _MARKED for base in tp.__mro__)
-            or getattr(tp, _SCRIPT_CLASS_ATTR, False) is True)
-        _writable_cache[tp] = ok
+            any(base in _MARKED for base in tp.__mro__) or made_by_script(tp))
+        if not made_by_script(tp):
+            if len(_writable_cache) >= _CACHE_MAX:
+                _writable_cache.clear()
+            _writable_cache[tp] = ok
     return ok
 
 
@@ -370,9 +396,7 @@ def script_class(name: str, bases: tuple[type, ...], namespace: dict[str, Any]) 
             base = base._real  # type: ignore[attr-defined]
         real_bases.append(base)
     namespace[_SCRIPT_CLASS_ATTR] = True
-    cls = metaclass(name, tuple(real_bases), namespace)
-    _writable_cache.pop(cls, None)
-    return cls
+    return metaclass(name, tuple(real_bases), namespace)
 
 
 # --------------------------------------------------------------------------------------------

@@ -32,6 +32,9 @@ import regex as _regex
 from regex import _main as _regex_main
 
 from .guards import (
+    _SCRIPT_CLASS_ATTR as SCRIPT_CLASS_ATTR,
+)
+from .guards import (
     DECIMAL_MAX_DIGITS,
     INT_MAX_BITS,
     _check_len,
@@ -495,6 +498,28 @@ def _base64_module() -> ReadOnlyNamespace:
 
 # --- datetime / decimal / calendar / uuid / statistics ---------------------------------------
 
+_FORMAT_MAX = 1000
+
+
+def _strptime_hook(obj: Any, name: str) -> Any:
+    if name != "strptime":
+        return None
+    real = obj.strptime
+
+    def strptime(date_string: str, format: str) -> Any:  # noqa: A002 - datetime's name
+        # _strptime keeps the regex of each format in two caches (its own and re's): keep
+        # formats a sane length so those hold nothing big of a script.
+        if isinstance(format, str) and len(format) > _FORMAT_MAX:
+            raise ValueError(f"strptime() format longer than {_FORMAT_MAX} characters")
+        return real(date_string, format)
+
+    return strptime
+
+
+add_attr_hook(_datetime.date, _strptime_hook, on_class=True)
+add_attr_hook(_datetime.time, _strptime_hook, on_class=True)
+
+
 def _datetime_module() -> ReadOnlyNamespace:
     names = ("date", "datetime", "time", "timedelta", "timezone", "tzinfo", "MINYEAR", "MAXYEAR")
     attrs = _public(_datetime, names)
@@ -684,11 +709,19 @@ for _cls in (_collections.deque, _collections.defaultdict, _collections.OrderedD
     mark_writable(_cls)
 
 
+def _namedtuple(typename: str, field_names: Any, *, rename: bool = False, defaults: Any = None,
+                module: Any = None) -> type:
+    cls = _collections.namedtuple(typename, field_names, rename=rename, defaults=defaults,
+                                  module="__server_script__")
+    type.__setattr__(cls, SCRIPT_CLASS_ATTR, True)  # the script's, like its class statements
+    return cls
+
+
 def _collections_module() -> ReadOnlyNamespace:
     return ReadOnlyNamespace("collections", {
         "deque": _collections.deque, "defaultdict": _collections.defaultdict,
         "OrderedDict": _collections.OrderedDict, "Counter": Counter,
-        "namedtuple": _collections.namedtuple, "ChainMap": _collections.ChainMap,
+        "namedtuple": _namedtuple, "ChainMap": _collections.ChainMap,
     })
 
 

@@ -297,6 +297,8 @@ class CompiledScript:
 
 
 _CACHE_SIZE = 1024
+_CACHE_CHARS = 16 * 1024 * 1024  # and at most this much source (with its code objects)
+_cached_chars = 0
 _cache: dict[tuple[str, str], CompiledScript] = {}
 _cache_lock = threading.Lock()
 _LINE_PREFIX = re.compile(r"^Line (\d+): (.*)$", re.S)
@@ -335,14 +337,19 @@ def compile_script(source: str, filename: str = "<server script>") -> CompiledSc
         msg = first.group(2) if first else errors[0]
         raise ScriptCompileError(msg, lineno, None, errors=errors)
     compiled = CompiledScript(result.code, source, filename, digest, tuple(result.warnings))
+    global _cached_chars
     with _cache_lock:
-        if len(_cache) >= _CACHE_SIZE:
+        if len(_cache) >= _CACHE_SIZE or _cached_chars + len(source) > _CACHE_CHARS:
             _cache.clear()  # simple and bounded; recompiling is cheap next to a request
+            _cached_chars = 0
         _cache[key] = compiled
+        _cached_chars += len(source)
     return compiled
 
 
 def clear_cache() -> None:
     """Forget every compiled script (tests, or after a policy change)."""
+    global _cached_chars
     with _cache_lock:
         _cache.clear()
+        _cached_chars = 0
