@@ -83,6 +83,7 @@ def fast_from_source() -> types.ModuleType:
 _fast = _load_fast()
 _BUILTINS = guards.base_builtins()
 _BUILTINS["__import__"] = guarded_import
+_BUILTINS["enumerate"] = _fast.enumerate_
 _SCRIPT_BUILTINS = dict(_BUILTINS)  # what safe_builtins() answers: the builtins without the guards
 
 # The guard names the compiled code calls. They live in the builtins every run shares, not in each

@@ -889,6 +889,9 @@ def _adapter(real: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]
     return adapter
 
 
+guarded_enumerate = _adapter(builtins.enumerate)
+
+
 def guarded_sorted(iterable: Any, /, *, key: Any = None, reverse: bool = False) -> list[Any]:
     _check_len(_estimate(iterable, _ITEM_BYTES["sorted"]), "sorted()")
     return builtins.sorted(iterable, key=key, reverse=reverse)
@@ -942,8 +945,9 @@ _OVERRIDES: dict[str, Any] = {
     "set": stand_in_type(set, _container_check("set")),
     "frozenset": stand_in_type(frozenset, _container_check("frozenset")),
     "dict": stand_in_type(dict, _container_check("dict"), fromkeys=_fromkeys(dict)),
-    **{name: _adapter(getattr(builtins, name)) for name in ("zip", "map", "filter", "enumerate",
-                                                            "reversed")},
+    **{name: _adapter(getattr(builtins, name)) for name in ("zip", "map", "filter", "reversed")},
+    "enumerate": guarded_enumerate,
+    # (the executor installs _fast.enumerate_, which hands anything but a plain sequence to this)
 }
 
 
