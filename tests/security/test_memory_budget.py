@@ -101,3 +101,19 @@ def test_parse_size_check_for_the_json_stand_in() -> None:
     assert state.namespace["ok"] is True
     assert state.status == "Memory"
     assert "json.loads()" in str(state.error)
+
+
+@pytest.mark.parametrize("call", ["json.loads(text)", "frappe.parse_json(text)", "frappe.utils.parse_json(text)",
+                                  "orjson.loads(text)"])
+def test_json_parsers_refuse_an_input_that_would_exceed_the_budget(client, api_keys, site_config, call):
+    # '[' + '{},' * 8M + '{}]' is 24 MB of text and half a gigabyte of dicts once parsed.
+    site_config(server_script_enabled=True, server_script_max_memory_mb=128)
+    admin = api_keys("Administrator")
+    r = client.post("/api/resource/Server Script", headers=admin, json={
+        "name": "parse", "script_type": "API", "api_method": "parse",
+        "script": "text = '[' + '{},' * 8000000 + '{}]'\nx = " + call})
+    assert r.status_code == 200, r.get_json()
+    r = client.post("/api/method/parse", headers=admin)
+    assert r.status_code == 417 and r.get_json()["exc_type"] in ("ScriptMemoryError", "MemoryError"), r.get_json()
+    # Refused before the parser ran (named by it), not killed by the watchdog after the overshoot.
+    assert call.split("(")[0].split(".")[-1] + "()" in r.get_json()["exception"], r.get_json()

@@ -70,9 +70,10 @@ def test_a_backtracking_regex_ends_the_run_as_a_timeout_at_its_line(source: str)
     assert "time limit of 0.5 s" in str(result.error)
     assert result.lineno == 3
     assert elapsed < 3  # the pattern alone would run for hours
-    # The match ran without the GIL: the other thread kept ticking all along (holding it, the
-    # match would have stopped the ticker for the whole 0.5 s budget).
-    assert ticker.longest_gap < 0.4, ticker.longest_gap
+    # The match ran without the GIL: the other thread kept ticking (every 5 ms) while it ran;
+    # holding the GIL, the match would have let it tick once or twice in the whole 0.5 s budget.
+    # (Counted rather than timed: on a loaded machine one gap can be long, but the ticks add up.)
+    assert ticker.ticks >= 10, ticker.ticks
 
 
 @pytest.mark.parametrize("handler", ["Exception", "BaseException", "TimeoutError", "re.error"])

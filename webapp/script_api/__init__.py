@@ -18,6 +18,7 @@ from webapp import errors
 from webapp.documents.document import AttrDict, Document
 from webapp.jsonenc import to_jsonable
 from webapp.sandbox import ReadOnlyNamespace, mark_writable
+from webapp.sandbox.guards import check_parse_size
 from webapp.script_api import commit_hooks, dates, extras, messages, printing, session, settings, shaping, text, utils
 from webapp.script_api import db as db_api
 from webapp.script_api import documents as doc_api
@@ -109,6 +110,7 @@ def _json_namespace() -> ReadOnlyNamespace:
         return _json.dumps(obj, indent=indent, sort_keys=sort_keys, default=to_jsonable)
 
     def loads(text: Any, **_ignored: Any) -> Any:
+        check_parse_size(text, "json.loads()")
         return _json.loads(text)
 
     return ReadOnlyNamespace("json", dumps=dumps, loads=loads, JSONDecodeError=_json.JSONDecodeError)
