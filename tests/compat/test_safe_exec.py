@@ -127,10 +127,6 @@ def test_ensure_getattrable_globals(app):
     check_safe(safe_builtins().values(), set())
 
 
-@pytest.mark.xfail(strict=True, reason="the sandbox trusts its caller's namespace (attribute names are vetted at "
-                                       "compile time and read natively; sandbox.audit_namespace checks what the "
-                                       "Script API hands out): refusing a real module handed in needs a run-time "
-                                       "check in webapp/sandbox (#13)")
 def test_unsafe_objects(app):
     import webapp
     from webapp.sandbox import Limits, compile_script, execute

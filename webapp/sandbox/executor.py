@@ -260,7 +260,19 @@ def _globals_for(namespace: dict[str, Any], state: RunState, own: bool) -> dict[
     return g
 
 
+def _handed_module(g: dict[str, Any]) -> BaseException | None:
+    """A real module among the names a caller handed the script (the Script API gives read-only
+    stand-ins only): refused before the script runs, as Frappe's sandbox refuses reading one."""
+    for name, value in g.items():
+        if type(value) is types.ModuleType:
+            return SyntaxError(f"a script cannot be handed a module ({name!r} is {value.__name__!r})")
+    return None
+
+
 def _exec(compiled: CompiledScript, g: dict[str, Any], finish: Finish | None = None) -> BaseException | None:
+    refused = _handed_module(g)
+    if refused is not None:
+        return refused
     try:
         try:
             exec(compiled.code, g)  # noqa: S102 - compiled under the sandbox policy
