@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # the package itself imports nothing: the script host imports parts of it alone
+    from flask import Flask
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    from flask import Flask
+
     from webapp.config import SiteConfig, build_config, instance_path
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,7 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _init_blueprints(app)
 
-    from webapp.errors import register_error_handlers
+    from webapp.error_handlers import register_error_handlers
 
     register_error_handlers(app)
 

@@ -13,7 +13,7 @@ from webapp.doctypes.events import DOCTYPE_EVENT_MAP
 from webapp.doctypes.server_script import EVENT_FREQUENCIES, SCRIPT_TYPES
 from webapp.runtime import cache, scheduler
 from webapp.sandbox import ALLOWED_MODULES, ScriptCompileError, compile_script
-from webapp.services import documents, methods
+from webapp.services import documents, messages, methods
 from webapp.services.context import acting_user
 from webapp.services.permissions import roles_of
 
@@ -153,7 +153,7 @@ def _validate_api(doc, bad) -> None:
         # Saved as Frappe saves it (a script being written, or one switched from another type), but
         # nothing can call it until it has a method name: say so.
         doc._data["api_method"] = None
-        errors.add_message(f"Server Script {doc.get('name')!r} has no API Method yet: nobody can call it until you "
+        messages.add_message(f"Server Script {doc.get('name')!r} has no API Method yet: nobody can call it until you "
                            "give it one (it is then served at /api/method/<API Method>)", title="Not callable yet",
                            indicator="orange")
         _validate_rate_limit(doc, bad)

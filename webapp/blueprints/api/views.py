@@ -8,9 +8,10 @@ from flask import Response, jsonify, request
 
 from webapp.blueprints.api.blueprint import bp
 from webapp.blueprints.api.params import form_dict
-from webapp.errors import ValidationError, server_messages_json
+from webapp.errors import ValidationError
 from webapp.net import client_address
 from webapp.services import methods
+from webapp.services.messages import server_messages_json
 from webapp.services.methods import Reply
 
 ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
