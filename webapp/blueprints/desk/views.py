@@ -1,10 +1,17 @@
 from __future__ import annotations
 
-from flask import render_template
+from flask import redirect, render_template, url_for
+from flask_login import current_user
 
 from webapp.blueprints.desk import bp
 from webapp.models.user import SYSTEM_MANAGER
 from webapp.permissions import login_required, roles_required
+
+
+@bp.get("/")
+def root():
+    """The URL scripts/run.sh prints: the desk for a user, the login page for a guest."""
+    return redirect(url_for("desk.home" if current_user.is_authenticated else "auth.login"))
 
 
 @bp.route("/app")
