@@ -33,7 +33,7 @@ SERVER_SCRIPT = DocType(
         Field("event_frequency", "Select", options="\n" + "\n".join(EVENT_FREQUENCIES),
               depends_on="script_type:Scheduler Event",
               description="All: every 4 minutes; Hourly, Daily, Weekly (Sunday), Monthly, Yearly: at the start "
-                          "of each period (server time); run by: flask --app wsgi scheduler"),
+                          "of each period (server time); run by: .venv/bin/flask --app wsgi scheduler"),
         Field("cron_format", "Data", depends_on="eval:doc.script_type=='Scheduler Event' && doc.event_frequency=='Cron'",
               description="Five fields: minute hour day-of-month month day-of-week, e.g. */15 * * * *"),
         Field("disabled", "Check", default=0, in_list_view=True, in_standard_filter=True),
@@ -56,7 +56,7 @@ SERVER_SCRIPT_LOG = DocType(
         Field("trigger", "Data", in_list_view=True),
         Field("user", "Data"),
         Field("started", "Datetime", in_list_view=True, in_standard_filter=True, search_index=True),
-        Field("duration_ms", "Float", label="Duration (ms)", in_list_view=True),
+        Field("duration_ms", "Float", label="Duration", in_list_view=True),
         Field("status", "Select", options="\n".join(LOG_STATUSES), in_list_view=True, in_standard_filter=True),
         Field("output", "Text"),
         Field("error", "Text"),

@@ -6,10 +6,14 @@ from urllib.parse import quote
 
 from webapp.blueprints.desk import bp
 from webapp.blueprints.desk import forms as F
+from webapp.services.settings import format_datetime, format_duration
 
 bp.add_app_template_global(F.input_value, "input_value")
 bp.add_app_template_global(F.display_value, "display_value")
 bp.add_app_template_global(F.code_errors, "code_errors")
+bp.add_app_template_global(F.is_duration, "is_duration")
+bp.add_app_template_filter(format_datetime, "datetime")
+bp.add_app_template_filter(format_duration, "duration")
 
 
 @bp.app_template_global("doc_route")

@@ -10,6 +10,7 @@ from typing import Any
 
 from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType, Field
+from webapp.services.settings import format_date, format_datetime, format_duration
 
 _ROW_KEY = re.compile(r"^(?P<table>[a-z0-9_]+)-(?P<idx>\d+)-(?P<field>[a-z0-9_]+)$")
 _ROW_IN_MESSAGE = re.compile(r"in row (?P<idx>\d+) of (?P<table>[a-z0-9_]+)")
@@ -171,13 +172,19 @@ def input_value(f: Field, value: Any) -> str:
     return str(value)
 
 
+def is_duration(f: Field | None) -> bool:
+    """A Float field named `*_ms` holds milliseconds (the execution log's duration_ms)."""
+    return f is not None and f.fieldtype == "Float" and f.fieldname.endswith("_ms")
+
+
 def display_value(f: Field | None, value: Any) -> str:
-    """A value as text in lists and print: Yes/No, money with two decimals, dates without seconds."""
+    """A value as text in lists, read-only fields and print: Yes/No, money with two decimals, dates and
+    times in the site's format (System settings), durations in ms."""
     if value is None or value == "":
         return ""
     if f is None:
-        if isinstance(value, dt.datetime):
-            return value.strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, (dt.datetime, dt.date)):
+            return format_datetime(value)
         return str(value)
     if f.fieldtype == "Check":
         return "Yes" if value else "No"
@@ -186,15 +193,17 @@ def display_value(f: Field | None, value: Any) -> str:
             return f"{float(value):,.2f}"
         except (TypeError, ValueError):
             return str(value)
+    if is_duration(f):
+        return format_duration(value)
     if f.fieldtype == "Float":
         try:
             return f"{float(value):,.6f}".rstrip("0").rstrip(".")
         except (TypeError, ValueError):
             return str(value)
-    if f.fieldtype == "Datetime" and isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if f.fieldtype == "Date" and isinstance(value, dt.date):
-        return value.isoformat()
+    if f.fieldtype == "Datetime":
+        return format_datetime(value)
+    if f.fieldtype == "Date":
+        return format_date(value)
     if f.fieldtype == "Password":
         return "••••••"
     return str(value)
