@@ -121,3 +121,27 @@ def test_default_format_is_yyyy_mm_dd_hh_mm_ss(app):
         assert format_datetime(dt.datetime(2026, 3, 4, 5, 6, 7, 890)) == "2026-03-04 05:06:07"
         assert format_datetime("2026-03-04 05:06:07.123456") == "2026-03-04 05:06:07"
         assert format_date(dt.date(2026, 3, 4)) == "2026-03-04"
+
+
+def test_dates_are_typed_and_shown_in_the_site_format(app, client, desk, site_config):
+    from webapp.services import documents
+
+    site_config(date_format="dd.mm.yyyy")
+    desk.login("kim@example.com", ["Employee"])
+    html = desk.get("/app/todo/new")
+    assert re.search(r'id="field-date" name="date"[^>]*placeholder="dd.mm.yyyy"', html)
+    r = desk.post("/app/todo/new", {"description": "typed date", "date": "31.12.2026"})
+    assert r.status_code == 302
+    name = r.headers["Location"].rsplit("/", 1)[1]
+    with app.app_context():
+        assert str(documents.get_doc("ToDo", name, check_permission=False).date) == "2026-12-31"
+    assert 'value="31.12.2026"' in desk.get(f"/app/todo/{name}")
+    assert desk.post(f"/app/todo/{name}", {"description": "iso works too", "date": "2026-11-30"}).status_code == 302
+    bad = desk.post(f"/app/todo/{name}", {"description": "x", "date": "30 Feb"})
+    assert bad.status_code == 417
+    assert re.search(r'<div class="field has-error"\s+data-fieldname="date">', bad.get_data(as_text=True))
+    assert "iso works too" in desk.get("/app/todo")
+    desk.login("Administrator")
+    log_list = desk.get("/app/server-script-log?started=30.11.2026&started_to=1.12.2026")
+    assert 'value="30.11.2026"' in log_list and 'value="01.12.2026"' in log_list and "is not a date" not in log_list
+    assert "is not a date; use dd.mm.yyyy" in desk.get("/app/server-script-log?started=2026/11/30")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType, Field, Perm
 from webapp.runtime.events import DOCTYPE_EVENT_MAP
 
@@ -28,8 +29,10 @@ SERVER_SCRIPT = DocType(
               description="Called at /api/method/<API Method>"),
         Field("allow_guest", "Check", default=0, depends_on="script_type:API"),
         Field("enable_rate_limit", "Check", default=0, depends_on="script_type:API"),
-        Field("rate_limit_count", "Int", default=5, depends_on="script_type:API"),
-        Field("rate_limit_seconds", "Int", default=86400, depends_on="script_type:API"),
+        Field("rate_limit_count", "Int", default=5,
+              depends_on="eval:doc.script_type=='API' && doc.enable_rate_limit"),
+        Field("rate_limit_seconds", "Int", default=86400,
+              depends_on="eval:doc.script_type=='API' && doc.enable_rate_limit"),
         Field("event_frequency", "Select", options="\n" + "\n".join(EVENT_FREQUENCIES),
               depends_on="script_type:Scheduler Event",
               description="All: every 4 minutes; Hourly, Daily, Weekly (Sunday), Monthly, Yearly: at the start "
@@ -62,3 +65,12 @@ SERVER_SCRIPT_LOG = DocType(
         Field("error", "Text"),
     ],
 )
+
+
+def reference_doctype_options() -> list[str]:
+    """The doctypes a script can follow, read from the registry when asked (so doctypes added while
+    the app runs are offered): not child tables (as in Frappe, they are reached through their
+    parent), not doctypes closed to scripts, not the Server Script doctypes themselves."""
+    own = (SERVER_SCRIPT.name, SERVER_SCRIPT_LOG.name)
+    return sorted(dt.name for dt in registry.all_doctypes()
+                  if not dt.istable and dt.script_access and dt.name not in own)

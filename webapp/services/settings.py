@@ -55,17 +55,24 @@ def set_scripts_enabled(enabled: bool) -> None:
     _config().set("server_script_enabled", bool(enabled))
 
 
-def formats() -> tuple[str, str]:
-    """(date format, time format) as strftime patterns, from the site's settings (read once per
-    request: a list page formats many dates)."""
+def format_names() -> tuple[str, str]:
+    """(date format, time format) as the site names them ("yyyy-mm-dd", "HH:mm:ss"), read once per
+    request: a list page formats many dates."""
     found = g.get("_date_time_formats") if has_request_context() else None
     if found is None:
         conf = _config()
-        found = (DATE_FORMATS.get(str(conf.get("date_format") or ""), DATE_FORMATS[DEFAULT_DATE_FORMAT]),
-                 TIME_FORMATS.get(str(conf.get("time_format") or ""), TIME_FORMATS[DEFAULT_TIME_FORMAT]))
+        date, time = str(conf.get("date_format") or ""), str(conf.get("time_format") or "")
+        found = (date if date in DATE_FORMATS else DEFAULT_DATE_FORMAT,
+                 time if time in TIME_FORMATS else DEFAULT_TIME_FORMAT)
         if has_request_context():
             g._date_time_formats = found
     return found
+
+
+def formats() -> tuple[str, str]:
+    """(date format, time format) as strftime patterns."""
+    date, time = format_names()
+    return DATE_FORMATS[date], TIME_FORMATS[time]
 
 
 def set_formats(date_format: str, time_format: str) -> None:
@@ -114,6 +121,27 @@ def format_date(value: Any) -> str:
     if isinstance(value, dt.datetime):
         value = value.date()
     return value.strftime(formats()[0]) if isinstance(value, dt.date) else ("" if value is None else str(value))
+
+
+def parse_date(text: str) -> dt.date:
+    """A date typed in the site's format (or as yyyy-mm-dd, which always works); ValueError if neither."""
+    text = text.strip()
+    try:
+        return dt.datetime.strptime(text, formats()[0]).date()
+    except ValueError:
+        return dt.date.fromisoformat(text)
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    """A date and time typed in the site's format (seconds optional), or in ISO form; else ValueError."""
+    text = " ".join(text.replace("T", " ").split()) if text[:4].isdigit() else " ".join(text.split())
+    date_fmt = formats()[0]
+    for pattern in (f"{date_fmt} %H:%M:%S", f"{date_fmt} %H:%M", date_fmt):
+        try:
+            return dt.datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    return dt.datetime.fromisoformat(text)
 
 
 def format_duration(ms: Any) -> str:
