@@ -162,8 +162,9 @@ def test_no_new_button_without_create_permission(client, login_as):
     assert "New Expense Claim" not in html
     page(client, "/app/expense-claim/new", 403)
     login_as("sm@example.com", roles=["System Manager"])
-    assert "New User" not in page(client, "/app/user")
-    page(client, "/app/user/new", 403)
+    assert "New Server Script Log" not in page(client, "/app/server-script-log")
+    page(client, "/app/server-script-log/new", 403)
+    assert "New User" in page(client, "/app/user")  # users are created on their own page (user_views.py)
 
 
 # -- forms -------------------------------------------------------------------------------------------
@@ -251,10 +252,23 @@ def test_existing_document_form_shows_stored_values(client, login_as, make_doc):
     assert re.search(r'name="modified" value="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d', html)
 
 
-def test_read_only_doctype_form_has_no_save(client, login_as):
+def test_read_only_doctype_form_has_no_save(client, login_as, app):
+    import datetime as dt
+
+    from webapp.runtime import logs
+
+    with app.app_context():
+        logs.record(server_script="s", script_type="API", trigger="s GET", user="Administrator",
+                    started=dt.datetime(2026, 1, 2, 3, 4, 5), duration_ms=1.5, status="Success", output="", error="")
+        logs.flush()
+        from webapp.services import documents
+        from webapp.services.context import acting_as
+
+        with acting_as("Administrator"):
+            name = documents.get_list("Server Script Log", pluck="name")[0]
     login_as("sm@example.com", roles=["System Manager"])
-    html = page(client, "/app/user/sm@example.com")
-    assert 'value="sm@example.com"' in html and " disabled" in html
+    html = page(client, f"/app/server-script-log/{name}")
+    assert 'value="2026-01-02 03:04:05"' in html and 'value="1.5 ms"' in html and " disabled" in html
     assert ">Save</button>" not in html and ">Delete</button>" not in html
 
 

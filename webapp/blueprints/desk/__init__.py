@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("desk", __name__)
 
-from webapp.blueprints.desk import doc_views, filters, print_views, script_editor, search_views, views  # noqa: E402,F401
+from webapp.blueprints.desk import (  # noqa: E402,F401
+    doc_views,
+    filters,
+    print_views,
+    script_editor,
+    search_views,
+    user_views,
+    views,
+)

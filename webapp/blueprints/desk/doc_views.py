@@ -17,7 +17,7 @@ from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType, Field
 from webapp.errors import DoesNotExistError, FrappeError, ValidationError
 from webapp.permissions import login_required
-from webapp.services import documents, permissions
+from webapp.services import documents, permissions, users
 from webapp.services.settings import format_names, parse_date
 
 PAGE_SIZE = 20
@@ -126,6 +126,8 @@ def doc_list(slug: str):
 
 
 def _can_create(meta: DocType) -> bool:
+    if meta.name == "User":  # managed by the users service, from its own pages (user_views.py)
+        return users.can_manage_users()
     return not meta.read_only and permissions.has_permission(meta.name, "create")
 
 
