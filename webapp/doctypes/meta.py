@@ -75,6 +75,9 @@ class DocType:
     # False: Server Scripts cannot reach its rows at all (documents, frappe.db.*, frappe.db.sql);
     # only a Script API function of its own writes it (Email Queue: frappe.sendmail).
     script_access: bool = True
+    # Indexes on several columns, as Frappe's `frappe.db.add_index(doctype, fields)` in
+    # `on_doctype_update`: ("server_script", "started") serves "this script's runs since T".
+    indexes: tuple[tuple[str, ...], ...] = ()
 
     def __post_init__(self) -> None:
         # Immutable contents: scripts can read a document's meta, and RestrictedPython does not

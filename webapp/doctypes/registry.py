@@ -87,7 +87,8 @@ def table(doctype: DocType) -> sa.Table:
         cols += [sa.Column("parent", sa.String(140), index=True), sa.Column("parenttype", sa.String(140)),
                  sa.Column("parentfield", sa.String(140))]
     cols += [column_for(f) for f in doctype.data_fields]
-    t = sa.Table(doctype.table_name, metadata, *cols)
+    composite = [sa.Index(f"ix_{doctype.table_name}_{'_'.join(names)}", *names) for names in doctype.indexes]
+    t = sa.Table(doctype.table_name, metadata, *cols, *composite)
     _TABLES[doctype.name] = t
     return t
 

@@ -53,6 +53,9 @@ SERVER_SCRIPT_LOG = DocType(
     title_field="server_script",
     sort_field="started",
     permissions=[Perm("System Manager", read=True)],
+    # A script's runs in a time window (its health, its recent runs), the latest failures of all
+    # scripts, and of one script (services/health.py).
+    indexes=(("server_script", "started"), ("status", "started"), ("server_script", "status", "started")),
     fields=[
         Field("server_script", "Data", in_list_view=True, in_standard_filter=True, search_index=True),
         Field("script_type", "Data", in_list_view=True),

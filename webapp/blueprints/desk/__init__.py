@@ -7,6 +7,7 @@ bp = Blueprint("desk", __name__)
 from webapp.blueprints.desk import (  # noqa: E402,F401
     doc_views,
     filters,
+    health_views,
     print_views,
     script_editor,
     search_views,

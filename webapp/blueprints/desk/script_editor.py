@@ -10,7 +10,7 @@ from webapp.blueprints.desk import bp
 from webapp.errors import ValidationError
 from webapp.models.user import SYSTEM_MANAGER
 from webapp.permissions import roles_required
-from webapp.services import settings
+from webapp.services import health, settings
 
 MAX_SOURCE = 200_000
 
@@ -143,4 +143,5 @@ def form_extras(meta, values: dict[str, Any], is_new: bool) -> dict[str, Any] | 
         return None
     name = None if is_new else str(values.get("name") or "") or None
     return {"enabled": settings.scripts_enabled(), "editable": int(values.get("docstatus") or 0) == 0,
-            "templates": _templates(name), "runs": _recent_runs(name) if name else []}
+            "templates": _templates(name), "runs": _recent_runs(name) if name else [],
+            "health": health.script_health(name) if name else None}

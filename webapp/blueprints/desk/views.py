@@ -19,11 +19,19 @@ def root():
 @bp.route("/app")
 @login_required
 def home():
+    """The workspace: shortcuts, and for those who may read the log, how scripts are doing."""
     from webapp.doctypes import registry
-    from webapp.services import permissions
+    from webapp.services import health, permissions
 
     readable = [registry.get(name) for name in permissions.allowed_doctypes("read")]
-    return render_template("desk/home.html", doctypes=sorted(readable, key=lambda dt: dt.name))
+    docs = sorted((dt for dt in readable if dt.name not in _SCRIPT_DOCTYPES), key=lambda dt: dt.name)
+    overview = health.overview() if permissions.has_permission("Server Script Log", "read") else None
+    return render_template("desk/home.html", doctypes=docs, overview=overview,
+                           scripts_enabled=settings.scripts_enabled(),
+                           can_script=permissions.has_permission("Server Script", "create"))
+
+
+_SCRIPT_DOCTYPES = ("Server Script", "Server Script Log")
 
 
 def _settings_page(errors: dict[str, str] | None = None, message: str | None = None, status: int = 200):
