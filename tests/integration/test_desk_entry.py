@@ -30,3 +30,30 @@ def test_unknown_page_is_a_friendly_404_with_a_way_home(client, login_as):
     html = r.get_data(as_text=True)
     assert r.status_code == 404 and "Page not found" in html and "Go to the desk" in html and 'href="/app"' in html
     assert "No document type at /app/no-such-doctype" in html
+
+
+def test_desk_pages_carry_the_content_security_policy_api_replies_do_not(client, login_as):
+    from webapp.blueprints.desk.security import CONTENT_SECURITY_POLICY
+
+    assert "script-src 'self'" in CONTENT_SECURITY_POLICY and "unsafe-eval" not in CONTENT_SECURITY_POLICY
+    for url in ("/login", "/no/such/page"):
+        r = client.get(url)
+        assert r.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+        assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers["Referrer-Policy"] == "same-origin"
+    login_as("Administrator")
+    assert client.get("/app/server-script/new").headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    for url in ("/api/method/ping", "/api/resource/ToDo", "/api/method/no.such"):
+        assert "Content-Security-Policy" not in client.get(url).headers
+    assert "Content-Security-Policy" not in client.get("/static/js/form.js").headers
+
+
+def test_no_template_has_inline_script_or_handlers():
+    """The policy allows no inline script: a template that needs one would break in the browser."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    for path in root.rglob("*.html"):
+        text = path.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), f"inline <script> in {path}"
+        assert not re.search(r"\son[a-z]+=\"", text), f"inline event handler in {path}"

@@ -11,6 +11,7 @@ from webapp.blueprints.desk import (  # noqa: E402,F401
     print_views,
     script_editor,
     search_views,
+    security,
     user_views,
     views,
 )
