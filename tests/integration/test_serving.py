@@ -70,3 +70,4 @@ def test_gunicorn_serves_on_the_chosen_port(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        proc.stderr.close()
