@@ -87,8 +87,10 @@ def table(doctype: DocType) -> sa.Table:
         cols += [sa.Column("parent", sa.String(140), index=True), sa.Column("parenttype", sa.String(140)),
                  sa.Column("parentfield", sa.String(140))]
     cols += [column_for(f) for f in doctype.data_fields]
-    composite = [sa.Index(f"ix_{doctype.table_name}_{'_'.join(names)}", *names) for names in doctype.indexes]
-    t = sa.Table(doctype.table_name, metadata, *cols, *composite)
+    extra = [sa.Index(ix.name(doctype.table_name), *ix.fields,
+                      **({"sqlite_where": sa.text(ix.where), "postgresql_where": sa.text(ix.where)} if ix.where else {}))
+             for ix in doctype.indexes]
+    t = sa.Table(doctype.table_name, metadata, *cols, *extra)
     _TABLES[doctype.name] = t
     return t
 

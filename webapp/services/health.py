@@ -2,8 +2,9 @@
 and each script's runs per hour, error rate, p50/p95 duration and last error.
 
 Each figure is one query that an index serves: ("server_script", "started") for a script's window,
-("status", "started") for the latest failures, "started" for today and the last 24 hours (see the
-Server Script Log declaration). Read-only, for those who may read the log (System Managers).
+the indexes of the failed rows for the latest failures, "started" for today and the last 24 hours
+(see the Server Script Log declaration). Read-only, for those who may read the log (System
+Managers).
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from webapp.doctypes import registry
-from webapp.doctypes.server_script import LOG_STATUSES, SCRIPT_TYPES
+from webapp.doctypes.server_script import FAILED_ROWS, SCRIPT_TYPES
 from webapp.errors import DoesNotExistError
 from webapp.extensions import db
 from webapp.services import permissions
 from webapp.services.context import transaction
 
 WINDOW_HOURS = 24
-FAILED = tuple(s for s in LOG_STATUSES if s != "Success")  # Error, Timeout, Memory
 LAST_FAILURES = 10
 
 
@@ -96,19 +96,14 @@ def _today() -> dict[str, int]:
 
 
 def last_failures(limit: int = LAST_FAILURES, script: str | None = None) -> list[dict[str, Any]]:
-    """The latest failed runs, newest first: one index range per failed status, merged (so each part
-    reads at most `limit` rows of the (status, started) index, however long the log)."""
+    """The latest failed runs, newest first (of one script, or of all): read from the index of the
+    failed rows, however long the log."""
     t = _log()
-    cols = (t.c.name, t.c.server_script, t.c.script_type, t.c.trigger, t.c.user, t.c.started, t.c.duration_ms,
-            t.c.status, t.c.error)
-    parts = []
-    for status in FAILED:
-        part = sa.select(*cols).where(t.c.status == status)
-        if script is not None:
-            part = part.where(t.c.server_script == script)
-        parts.append(part.order_by(t.c.started.desc()).limit(limit).subquery().select())
-    merged = sa.union_all(*parts).subquery()
-    query = sa.select(merged).order_by(merged.c.started.desc()).limit(limit)
+    query = (sa.select(t.c.name, t.c.server_script, t.c.script_type, t.c.trigger, t.c.user, t.c.started,
+                       t.c.duration_ms, t.c.status, t.c.error)
+             .where(sa.text(FAILED_ROWS)).order_by(t.c.started.desc()).limit(limit))
+    if script is not None:
+        query = query.where(t.c.server_script == script)
     return [dict(r._mapping) for r in db.session.execute(query)]
 
 
@@ -165,10 +160,32 @@ def script_health(script: str) -> Health:
 
 
 def all_scripts_health() -> Health:
-    """Every script over the last 24 hours: runs and failures per hour, and a row per script."""
+    """Every script over the last 24 hours: runs and failures per hour, and a row per script, from one
+    pass over the window (grouped by script and hour)."""
     with _read():
-        health = _per_hour(None)
-        health.scripts = _per_script(health.since)
+        t = _log()
+        hours = _window(_now())
+        # Grouped by expressions, not the bare column: else SQLite walks the whole (server_script,
+        # started) index to skip a sort, instead of reading the window's range of the started index.
+        script = sa.func.coalesce(t.c.server_script, "").label("script")
+        bucket = _hour(t).label("hour")
+        rows = db.session.execute(
+            sa.select(script, bucket, sa.func.count(), sa.func.sum(_failed(t)), sa.func.max(t.c.started))
+            .where(t.c.started >= hours[0]).group_by(script, bucket)).all()
+        per_hour: dict[dt.datetime, list[int]] = {h: [0, 0] for h in hours}
+        per_script: dict[str, dict[str, Any]] = {}
+        for name, hour, n, failed, last in rows:
+            counts = per_hour.setdefault(_as_datetime(hour), [0, 0])
+            counts[0] += int(n)
+            counts[1] += int(failed or 0)
+            figures = per_script.setdefault(name, {"runs": 0, "failed": 0, "last_run": None})
+            figures["runs"] += int(n)
+            figures["failed"] += int(failed or 0)
+            last = _as_datetime(last)
+            figures["last_run"] = max(last, figures["last_run"] or last)
+        health = Health(script=None, since=hours[0], hours=hours, runs=[per_hour[h][0] for h in hours],
+                        failures=[per_hour[h][1] for h in hours])
+        health.scripts = _per_script(per_script)
     return health
 
 
@@ -203,18 +220,10 @@ def _ms(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _per_script(since: dt.datetime) -> list[dict[str, Any]]:
-    """Runs, failed runs and the last run of each script in the window, busiest first; scripts that
-    did not run are listed too (0 runs), so a silent script stands out."""
-    t, s = _log(), _scripts()
-    # Grouped by an expression, not the bare column: else SQLite walks the whole (server_script,
-    # started) index to skip a sort, instead of reading the window's range of the started index.
-    script = sa.func.coalesce(t.c.server_script, "").label("script")
-    rows = db.session.execute(
-        sa.select(script, sa.func.count(), sa.func.sum(_failed(t)), sa.func.max(t.c.started))
-        .where(t.c.started >= since).group_by(script)).all()
-    ran = {name: {"runs": int(n), "failed": int(f or 0), "last_run": _as_datetime(last) if last else None}
-           for name, n, f, last in rows}
+def _per_script(ran: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """A row per script, busiest first: the figures of those that ran, and 0 runs for the others,
+    so a silent script stands out."""
+    s = _scripts()
     scripts = db.session.execute(sa.select(s.c.name, s.c.script_type, s.c.disabled).order_by(s.c.name)).all()
     out = []
     for name, stype, disabled in scripts:
