@@ -182,3 +182,16 @@ def test_each_figure_is_one_query_served_by_an_index(app, fixed_now, runs, figur
         assert _uses_an_index(plan), plan
     # overview: today + last failures; one script: per hour, percentiles, last error; all: per script and hour
     assert len(plans) == {"overview": 2, "script": 3, "all": 1}[figure]
+
+
+def test_the_health_pages_are_for_those_who_read_the_log(client, login_as, fixed_now, runs):
+    runs("Hello", [(1, "Error", 1.0)])
+    login_as("emp@example.com", roles=["Employee"])
+    assert client.get("/app/script-health").status_code == 403
+    assert client.get("/app/script-health/Hello").status_code == 403
+    home = client.get("/app").get_data(as_text=True)
+    assert "runs-today" not in home and "Last failed runs" not in home
+    login_as("sm@example.com", roles=["System Manager"])
+    page = client.get("/app/script-health/Hello").get_data(as_text=True)
+    assert 'data-figure="failed">1<' in page and "1 failed" in page and "Error: boom (line 2)" in page
+    assert client.get("/app/script-health/Nobody").status_code == 404
