@@ -113,8 +113,8 @@ def _tune_sqlite(engine) -> None:
 
 def _init_blueprints(app: Flask) -> None:
     from webapp.blueprints.api import bp as api_bp
-    from webapp.blueprints.auth import bp as auth_bp
-    from webapp.blueprints.desk import bp as desk_bp
+    from webapp.blueprints.auth.blueprint import bp as auth_bp
+    from webapp.blueprints.desk.blueprint import bp as desk_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(desk_bp)

@@ -7,37 +7,14 @@ import re
 
 import pytest
 
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 EMP, APPR, SM = "emp@example.com", "appr@example.com", "sm@example.com"
 ROLES = {EMP: ["Employee"], APPR: ["Expense Approver"], SM: ["System Manager"]}
 
 
 @pytest.fixture
-def desk(client, login_as):
-    """A logged-in browser session: desk.login(EMP); desk.post(url, data) adds the CSRF token."""
-
-    class Desk:
-        def login(self, email: str) -> Desk:
-            login_as(email, roles=ROLES.get(email))
-            with client.session_transaction() as sess:
-                sess["login_via"] = "desk"  # as after /login: state-changing requests need the token
-            return self
-
-        def token(self) -> str:
-            return CSRF.search(client.get("/app").get_data(as_text=True)).group(1)
-
-        def get(self, url: str, status: int = 200) -> str:
-            r = client.get(url)
-            assert r.status_code == status, (url, r.status_code)
-            return r.get_data(as_text=True)
-
-        def post(self, url: str, data: dict | None = None, token: bool = True):
-            data = dict(data or {})
-            if token:
-                data.setdefault("csrf_token", self.token())
-            return client.post(url, data=data)
-
-    return Desk()
+def desk(desk):
+    desk.default_roles = ROLES
+    return desk
 
 
 @pytest.fixture

@@ -87,7 +87,10 @@ def table(doctype: DocType) -> sa.Table:
         cols += [sa.Column("parent", sa.String(140), index=True), sa.Column("parenttype", sa.String(140)),
                  sa.Column("parentfield", sa.String(140))]
     cols += [column_for(f) for f in doctype.data_fields]
-    t = sa.Table(doctype.table_name, metadata, *cols)
+    extra = [sa.Index(ix.name(doctype.table_name), *ix.fields,
+                      **({"sqlite_where": sa.text(ix.where), "postgresql_where": sa.text(ix.where)} if ix.where else {}))
+             for ix in doctype.indexes]
+    t = sa.Table(doctype.table_name, metadata, *cols, *extra)
     _TABLES[doctype.name] = t
     return t
 

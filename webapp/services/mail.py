@@ -45,8 +45,8 @@ MAX_DATA_CHARS = 140
 DEFAULT_SENDER = "notifications@example.com"  # Frappe's, when auto_email_id is not set
 SMTP_TIMEOUT_S = 30
 CONFIGURE_HINT = ("set mail_server (and mail_port, use_tls or use_ssl, mail_login, mail_password, auto_email_id) "
-                  "with flask --app wsgi set-config")
-NO_SERVER = f"Not sent: no mail server is configured; {CONFIGURE_HINT}, then run flask --app wsgi send-email"
+                  "with .venv/bin/flask --app wsgi set-config")
+NO_SERVER = f"Not sent: no mail server is configured; {CONFIGURE_HINT}, then run .venv/bin/flask --app wsgi send-email"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAMED = re.compile(r'^\s*"?([^"<>\\]*?)"?\s*<([^<>\s]+)>\s*$')

@@ -17,7 +17,8 @@ from webapp.blueprints.desk.blueprint import bp
 from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType, Field
 from webapp.errors import DoesNotExistError, FrappeError, ValidationError
-from webapp.services import documents, permissions
+from webapp.services import documents, permissions, users
+from webapp.services.settings import format_names, parse_date
 
 PAGE_SIZE = 20
 LINK_OPTIONS = 20
@@ -81,9 +82,10 @@ def _date_range(f: Field, args: MultiDict, chosen: dict[str, str]) -> list[list[
         if value == "":
             continue
         try:
-            day = dt.date.fromisoformat(value)
+            day = parse_date(value)
         except ValueError:
-            flash(f"{f.label} {'to' if op == '<' else 'from'}: {value!r} is not a date; use YYYY-MM-DD", "error")
+            flash(f"{f.label} {'to' if op == '<' else 'from'}: {value!r} is not a date; use {format_names()[0]}",
+                  "error")
             continue
         chosen[key] = day.isoformat()
         if op == "<":  # up to the end of that day
@@ -118,10 +120,14 @@ def doc_list(slug: str):
         "desk/list.html", meta=meta, rows=rows, columns=columns, total=total, page=q["page"], pages=pages,
         page_size=PAGE_SIZE, chosen=q["chosen"], filter_fields=filter_fields(meta), list_url=list_url,
         sort_field=sort_field, sort_dir=sort_dir, can_create=_can_create(meta), docstatus_labels=_DOCSTATUS,
+        # A log is ordered by its own time column: a "Last Updated" beside it would repeat it.
+        show_modified=not any(f.fieldname == meta.sort_field for f in columns),
     )
 
 
 def _can_create(meta: DocType) -> bool:
+    if meta.name == "User":  # managed by the users service, from its own pages (user_views.py)
+        return users.can_manage_users()
     return not meta.read_only and permissions.has_permission(meta.name, "create")
 
 
@@ -174,12 +180,14 @@ def _render_form(meta: DocType, values: dict[str, Any], *, is_new: bool, docstat
             current.append({})
         rows[tf.fieldname] = current
     needs_editor = any(f.fieldtype == "Code" for f in meta.fields if not f.hidden)
+    errors = errors or {}
     html = render_template(
         "desk/form.html", meta=meta, values=values, rows=rows, name=name, is_new=is_new, docstatus=docstatus,
         docstatus_label=_DOCSTATUS.get(docstatus, "Draft"), editable=editable_names, buttons=buttons,
-        errors=errors or {}, message=message, stale=stale, link_options=_link_options(meta, editable),
+        errors=errors, message=F.error_banner(meta, errors, message), stale=stale,
+        link_options=_link_options(meta, editable), choices=F.field_choices(meta, values),
         fields=F.visible_fields(meta), child_meta=F.child_meta, needs_editor=needs_editor,
-        modified=str(values.get("modified") or ""),
+        modified=str(values.get("modified") or ""), failed=status != 200,
     )
     return html, status
 
