@@ -62,6 +62,19 @@ def all_doctypes() -> list[DocType]:
     return list(_DOCTYPES.values())
 
 
+def child_meta(f: Field) -> DocType:
+    """The doctype of a Table field's rows."""
+    meta = get(f.options or "")
+    if meta is None:  # pragma: no cover - a declaration error
+        raise LookupError(f"Table field {f.fieldname} points to unknown doctype {f.options}")
+    return meta
+
+
+def visible_fields(meta: DocType) -> list[Field]:
+    """The fields a form or print view shows (not the hidden ones)."""
+    return [f for f in meta.fields if not f.hidden]
+
+
 def column_for(f: Field) -> sa.Column:
     indexed = f.search_index or f.in_standard_filter or f.fieldtype == "Link"
     return sa.Column(f.fieldname, _COLUMN_TYPES[f.fieldtype](), index=indexed and not f.unique, unique=f.unique)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from webapp.doctypes import registry
 from webapp.doctypes.events import DOCTYPE_EVENT_MAP
 from webapp.doctypes.meta import DocType, Field, Index, Perm
 
@@ -74,12 +73,3 @@ SERVER_SCRIPT_LOG = DocType(
         Field("error", "Text"),
     ],
 )
-
-
-def reference_doctype_options() -> list[str]:
-    """The doctypes a script can follow, read from the registry when asked (so doctypes added while
-    the app runs are offered): not child tables (as in Frappe, they are reached through their
-    parent), not doctypes closed to scripts, not the Server Script doctypes themselves."""
-    own = (SERVER_SCRIPT.name, SERVER_SCRIPT_LOG.name)
-    return sorted(dt.name for dt in registry.all_doctypes()
-                  if not dt.istable and dt.script_access and dt.name not in own)

@@ -114,6 +114,14 @@ def validate(doc) -> None:
         raise bad(f"Invalid Python code on line {err['line']}: {err['message']}", "script")
 
 
+def reference_doctype_options() -> list[str]:
+    """The doctypes a script can follow, read from the registry when asked (so doctypes added while
+    the app runs are offered): not child tables (as in Frappe, they are reached through their
+    parent), not doctypes closed to scripts or to script events (the Server Script doctypes)."""
+    return sorted(dt.name for dt in registry.all_doctypes()
+                  if not dt.istable and dt.script_access and dt.script_events)
+
+
 def _reference_doctype(doc, bad, stype: str):
     ref = doc.get("reference_doctype")
     if not ref:

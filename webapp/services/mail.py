@@ -23,6 +23,7 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from webapp.doctypes import registry
@@ -31,9 +32,9 @@ from webapp.documents.coerce import to_datetime
 from webapp.documents.naming import make_hash
 from webapp.errors import ValidationError
 from webapp.extensions import db
+from webapp.models.user import ADMINISTRATOR
 from webapp.services import jobs
 from webapp.services.context import acting_user, ensure_writable, transaction, transaction_memo
-from webapp.services.users import normalize_email
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,17 @@ NO_SERVER = f"Not sent: no mail server is configured; {CONFIGURE_HINT}, then run
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAMED = re.compile(r'^\s*"?([^"<>\\]*?)"?\s*<([^<>\s]+)>\s*$')
+
+
+def normalize_email(email: str) -> str:
+    email = (email or "").strip()
+    if email == ADMINISTRATOR:
+        return email
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationError(f"Invalid email address {email!r}: {exc}").for_fields("email") from None
+
 
 
 def _meta():

@@ -14,6 +14,7 @@ from flask import current_app, g, has_request_context
 
 from webapp.errors import PermissionError, ValidationError
 from webapp.services.context import acting_user
+from webapp.services.users import roles_of
 
 # The command that works as printed from the project folder (no virtualenv to activate first).
 CLI = ".venv/bin/flask --app wsgi"
@@ -38,8 +39,6 @@ def _config():
 
 
 def _require_system_manager() -> None:
-    from webapp.services.permissions import roles_of
-
     user = acting_user()
     if user != "Administrator" and "System Manager" not in roles_of(user):
         raise PermissionError(f"Not permitted: only a System Manager may change system settings ({user} is not)")

@@ -13,12 +13,12 @@ import hmac
 import secrets
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp.doctypes.meta import ALL
 from webapp.errors import (
     AuthenticationError,
     DoesNotExistError,
@@ -28,7 +28,9 @@ from webapp.errors import (
 )
 from webapp.extensions import db
 from webapp.models.user import ADMINISTRATOR, BUILTIN_ROLES, SYSTEM_MANAGER, HasRole, Role, User, UserAuth
-from webapp.services.context import acting_user, transaction
+from webapp.services import mail
+from webapp.services.context import acting_as, acting_user, transaction
+from webapp.services.mail import normalize_email
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
@@ -51,16 +53,6 @@ def _dummy_hash() -> str:
     if method not in _DUMMY_HASHES:
         _DUMMY_HASHES[method] = generate_password_hash("not-a-real-password", method=method)
     return _DUMMY_HASHES[method]
-
-
-def normalize_email(email: str) -> str:
-    email = (email or "").strip()
-    if email == ADMINISTRATOR:
-        return email
-    try:
-        return validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ValidationError(f"Invalid email address {email!r}: {exc}").for_fields("email") from None
 
 
 def check_password_strength(password: str, user_inputs: tuple[str, ...] = ()) -> None:
@@ -240,9 +232,18 @@ def ensure_administrator() -> str | None:
 
 
 # -- managing users from the desk ----------------------------------------------------------------------
-def can_manage_users(user: str | None = None) -> bool:
-    from webapp.services.permissions import roles_of
+def roles_of(user: str) -> set[str]:
+    """The roles `user` acts with: Guest for nobody, a disabled or unknown user; else their roles
+    and All (every logged-in user, as in Frappe)."""
+    if user == "Guest" or not user:
+        return {"Guest"}
+    u = get_user(user)
+    if u is None or not u.enabled:
+        return {"Guest"}
+    return {*u.roles, ALL}
 
+
+def can_manage_users(user: str | None = None) -> bool:
     user = user or acting_user()
     return user == ADMINISTRATOR or SYSTEM_MANAGER in roles_of(user)
 
@@ -388,16 +389,12 @@ def user_for_reset_token(token: str) -> User:
 def reset_password(token: str, new: str, confirm: str) -> User:
     """Set the password through a reset link; the link then stops working."""
     user = user_for_reset_token(token)
-    from webapp.services.context import acting_as
-
     with acting_as(user.name):
         _set_password(user, new, confirm)
     return user
 
 
 def mail_configured() -> bool:
-    from webapp.services import mail
-
     return mail.smtp_settings() is not None
 
 
@@ -409,8 +406,6 @@ def send_reset_link(name: str, base_url: str) -> None:
 
 
 def _email_reset_link(user: User, base_url: str, welcome: bool) -> None:
-    from webapp.services import mail
-
     if not mail_configured():
         raise ValidationError(f"Email is not set up on this site, so no link can be sent: {mail.CONFIGURE_HINT}")
     if "@" not in (user.email or ""):

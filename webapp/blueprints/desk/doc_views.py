@@ -142,7 +142,7 @@ def _link_options(meta: DocType, editable: list[Field]) -> dict[str, list[str]]:
     fields = list(editable)
     for tf in meta.table_fields:
         if tf in editable:
-            fields += F.child_meta(tf).fields
+            fields += registry.child_meta(tf).fields
     for f in fields:
         if f.fieldtype == "Link" and f.options and f.options not in out:
             target = registry.get(f.options)
@@ -186,7 +186,7 @@ def _render_form(meta: DocType, values: dict[str, Any], *, is_new: bool, docstat
         docstatus_label=_DOCSTATUS.get(docstatus, "Draft"), editable=editable_names, buttons=buttons,
         errors=errors, message=F.error_banner(meta, errors, message), stale=stale,
         link_options=_link_options(meta, editable), choices=F.field_choices(meta, values),
-        fields=F.visible_fields(meta), child_meta=F.child_meta, needs_editor=needs_editor,
+        fields=registry.visible_fields(meta), child_meta=registry.child_meta, needs_editor=needs_editor,
         modified=str(values.get("modified") or ""), failed=status != 200,
     )
     return html, status

@@ -8,25 +8,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType, Field
-from webapp.doctypes.server_script import reference_doctype_options
+from webapp.doctypes.registry import child_meta
+from webapp.runtime.server_script import reference_doctype_options
 from webapp.services.settings import format_date, format_datetime, format_duration, parse_date, parse_datetime
 
 _ROW_KEY = re.compile(r"^(?P<table>[a-z0-9_]+)-(?P<idx>\d+)-(?P<field>[a-z0-9_]+)$")
 _ROW_IN_MESSAGE = re.compile(r"in row (?P<idx>\d+) of (?P<table>[a-z0-9_]+)")
 MAX_ROWS = 500
-
-
-def child_meta(f: Field) -> DocType:
-    meta = registry.get(f.options or "")
-    if meta is None:  # pragma: no cover - a declaration error
-        raise LookupError(f"Table field {f.fieldname} points to unknown doctype {f.options}")
-    return meta
-
-
-def visible_fields(meta: DocType) -> list[Field]:
-    return [f for f in meta.fields if not f.hidden]
 
 
 def is_editable(f: Field, meta: DocType, docstatus: int, can_write: bool) -> bool:
