@@ -21,6 +21,11 @@ def add_message(message: str, title: str | None = None, indicator: str | None = 
     g.setdefault("server_messages", []).append(entry)
 
 
+def collected() -> list[dict[str, Any]]:
+    """The messages this request has collected so far (each {"message", "title"?, "indicator"?})."""
+    return list(g.get("server_messages", [])) if has_request_context() else []
+
+
 def server_messages_json(extra: list[dict[str, Any]] | None = None) -> str | None:
     msgs = list(g.get("server_messages", [])) if has_request_context() else []
     msgs += extra or []

@@ -10,7 +10,8 @@ from webapp.blueprints.access import roles_required
 from webapp.blueprints.desk.blueprint import bp
 from webapp.errors import ValidationError
 from webapp.models.user import SYSTEM_MANAGER
-from webapp.services import health, settings
+from webapp.runtime.server_script import compile_errors
+from webapp.services import documents, health, settings
 
 MAX_SOURCE = 200_000
 
@@ -112,8 +113,6 @@ COMPLETIONS = sorted({
 @bp.post("/api/desk/validate_script")
 @roles_required(SYSTEM_MANAGER)
 def validate_script():
-    from webapp.runtime.server_script import compile_errors
-
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("script"), str):
         raise ValidationError('Send {"script": "<python source>"} as JSON')
@@ -124,8 +123,6 @@ def validate_script():
 
 
 def _recent_runs(name: str, limit: int = 10) -> list[dict[str, Any]]:
-    from webapp.services import documents
-
     return documents.get_list("Server Script Log", fields=["name", "started", "trigger", "status", "duration_ms",
                                                            "output", "error", "user"],
                               filters={"server_script": name}, order_by="started desc", limit_page_length=limit)
@@ -136,11 +133,9 @@ def script_completions() -> list[str]:
     return COMPLETIONS
 
 
-@bp.app_template_global()
-def form_extras(meta, values: dict[str, Any], is_new: bool) -> dict[str, Any] | None:
-    """Extra parts of the Server Script form (None for other doctypes)."""
-    if meta.name != "Server Script":
-        return None
+def form_extras(values: dict[str, Any], is_new: bool) -> dict[str, Any]:
+    """The Server Script form's extra parts: the feature switch, templates, health, recent runs
+    (the form view asks for them through doc_views.FORM_EXTRAS)."""
     name = None if is_new else str(values.get("name") or "") or None
     return {"enabled": settings.scripts_enabled(), "editable": int(values.get("docstatus") or 0) == 0,
             "templates": _templates(name), "runs": _recent_runs(name) if name else [],
