@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.relativedelta import relativedelta
 
 from webapp.errors import ValidationError
-from webapp.script_api.settings import system_setting
+from webapp.script_api.calls import system_setting
 from webapp.script_api.utils import (
     DATE_FORMAT,
     DATETIME_FORMAT,

@@ -1,5 +1,5 @@
-"""System Settings for scripts: `frappe.get_system_settings`, `frappe.db.get_single_value` and
-`frappe.db.get_default`.
+"""System Settings, read by scripts (through webapp/runtime/bridge.py): `frappe.get_system_settings`,
+`frappe.db.get_single_value` and `frappe.db.get_default`.
 
 There are no Single doctypes yet. The System Settings values scripts read (formats, precision,
 time zone...) live in site_config.json under Frappe's field names, with Frappe's defaults; only
@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import current_app
 
+from webapp.doctypes.system_settings import DEFAULTS
 from webapp.errors import DoesNotExistError, ValidationError
 
 SYSTEM_SETTINGS = "System Settings"
@@ -32,20 +33,6 @@ def _local_zone() -> str:
     return time.tzname[0] or "UTC"
 
 
-# Frappe's System Settings fields that mean something here, with Frappe's defaults.
-DEFAULTS: dict[str, Any] = {
-    "date_format": "dd-mm-yyyy",
-    "time_format": "HH:mm:ss",
-    "number_format": "#,###.##",
-    "float_precision": 3,
-    "currency_precision": 2,
-    "currency": "",
-    "country": "",
-    "language": "en",
-    "time_zone": None,  # the server's
-    "first_day_of_the_week": "Sunday",
-    "rounding_method": "Banker's Rounding",
-}
 
 
 def system_setting(key: str) -> Any:
@@ -81,5 +68,3 @@ def get_default(key: str, parent: str = "__default") -> Any:
     key = str(key)
     return system_setting(key) if key in DEFAULTS else None
 
-
-NAMES = ("get_system_settings",)
