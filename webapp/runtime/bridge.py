@@ -12,8 +12,11 @@ a run (the document of an event), so that `doc.save()` on the script side saves 
 from __future__ import annotations
 
 import contextvars
+import importlib.resources
 import logging
+import os
 import time
+import zoneinfo
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -402,6 +405,25 @@ MAX_COMMIT_HOOKS = 100  # per operation
 _HOOK_KINDS = ("after_commit", "before_commit", "after_rollback")
 
 
+def tz_data(name: Any) -> bytes | None:
+    """A time zone's TZif data by its IANA name (None for an unknown one), for a script host."""
+    name = str(name)
+    if not name or len(name) > 64 or ".." in name or name.startswith("/") or not all(
+            c.isalnum() or c in "/_-+" for c in name):
+        return None
+    try:
+        with importlib.resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).open("rb") as zone_file:
+            return zone_file.read(1024 * 1024)
+    except (OSError, ModuleNotFoundError, ValueError):
+        pass
+    for base in zoneinfo.TZPATH:
+        path = os.path.join(base, *name.split("/"))
+        if os.path.isfile(path):
+            with open(path, "rb") as zone_file:
+                return zone_file.read(1024 * 1024)
+    return None
+
+
 def commit_hook(side: ScriptSide, kind: Any, callback: Any) -> None:
     """frappe.db.after_commit.add(fn) and its siblings: the script side keeps the function (by the
     number `callback`); when the transaction commits (or rolls back) the app asks it to run it, as
@@ -445,7 +467,7 @@ OPS: dict[str, Callable[..., Any]] = {
     "msgprint": msgprint, "log_error": log_error, "get_roles": get_roles, "get_fullname": get_fullname,
     "user_info": user_info, "sendmail": sendmail, "http": http, "get_print": get_print,
     "system_settings": get_system_settings, "get_single_value": get_single_value, "request_field": request_field,
-    "site_url": site_url, "request_host": request_host,
+    "site_url": site_url, "request_host": request_host, "tz_data": tz_data,
 }
 # Operations of the script runtime itself (run_script, call, enqueue) are the app's `script_ops`
 # hook (webapp/hooks.py), wired in create_app().

@@ -63,7 +63,7 @@ def _as_error(name: str, error: dict[str, Any], lineno: int | None) -> BaseExcep
 def _script(info: cache.ScriptInfo) -> dict[str, Any]:
     if info.compiled is None:
         raise errors.ScriptError(f"Server Script {info.name!r} does not compile: {info.compile_error}")
-    return {"name": info.name, "filename": info.filename, "source": info.source}
+    return {"name": info.name, "filename": info.filename, "sha256": info.compiled.sha256, "source": info.source}
 
 
 def execute(infos: list[cache.ScriptInfo], ctx: RunContext, triggers: list[str], *, doc: Document | None = None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from webapp.attrdict import AttrDict
-from webapp.runtime import bridge
+from webapp.runtime import bridge, hosts
 from webapp.sandbox.export import plain
 from webapp.script_api import commit_hooks, runner
 from webapp.script_api.wire import error_from_wire, error_to_wire
@@ -61,7 +61,7 @@ INLINE = InlineTransport()
 
 def current() -> Any:
     """The transport of this site (`server_script_isolation`)."""
-    return INLINE
+    return hosts.PROCESS if script_settings.isolation() == "process" else INLINE
 
 
 def inline_call(op: str, args: tuple, kwargs: dict) -> Any:

@@ -184,6 +184,11 @@ def request_host() -> str:
     return run.asked("request_host", lambda: _call("request_host"))
 
 
+def tz_data(name: str) -> bytes | None:
+    """The TZif data of a time zone (the app reads the zone files a script host may not open)."""
+    return _call("tz_data", name)
+
+
 def user_info(user: Any) -> AttrDict:
     return AttrDict(_call("user_info", user))
 

@@ -1,7 +1,7 @@
 """Running what the app asks to run, on the script side: one script, or the scripts of one document
 event as a group, from a plain-data `spec`, answered with a plain-data `done`.
 
-spec: {"kind", "user", "timeout_s", "memory_mb", "scripts": [{"name", "filename", "source"}],
+spec: {"kind", "user", "timeout_s", "memory_mb", "scripts": [{"name", "filename", "sha256", "source"}],
        "form_dict", "doc": wire or None, "metas": [meta wire], "extra": {name: value} or None,
        "request": bool, "conditions": bool}
 done: {"runs": [{"name", "status", "output", "logs", "error": error wire or None, "lineno",
@@ -10,7 +10,8 @@ done: {"runs": [{"name", "status", "output", "logs", "error": error wire or None
        "conditions": text or None (Permission Query)}
 
 The scripts of a group run in order, each with its own budget, globals and output, and stop at the
-first that fails. Everything in `done` is made plain inside the run that produced it (the
+first that fails; `progress(record)` hears of each run as it ends. A script's source is sent once:
+later specs name it by its sha256 (and filename). Everything in `done` is made plain inside the run that produced it (the
 sandbox's finish step), so no code of a script runs after its run.
 """
 
@@ -29,7 +30,7 @@ from webapp.script_api.document import METAS, ScriptDocument, diff, from_wire, t
 from webapp.script_api.wire import error_to_wire
 
 REPLY_KINDS = ("API", "Scheduler Event")
-_CONVERTERS = {ScriptDocument: lambda d: to_wire(d)["data"] | {"doctype": d.doctype}}
+_CONVERTERS = {ScriptDocument: ScriptDocument.as_dict}
 
 
 def plain_value(value: Any, what: str) -> Any:
@@ -69,10 +70,38 @@ def _finisher(state: run.Run, frappe_ns: Any, doc: ScriptDocument | None, condit
     return finish
 
 
-def execute_spec(spec: dict[str, Any]) -> dict[str, Any]:
+_compiled: dict[tuple[str, str], Any] = {}
+_sources: dict[tuple[str, str], str] = {}
+MAX_KNOWN = 20000  # sources a host keeps (the worker retires a host that would need more)
+
+
+def _learn(scripts: list[dict[str, Any]]) -> None:
+    """Keep the sources a spec brings (later specs name them only), compiled when first run."""
+    for script in scripts:
+        source = script.get("source")
+        if source is not None:
+            if len(_sources) >= MAX_KNOWN:
+                _sources.clear()
+                _compiled.clear()
+            _sources[(script["sha256"], script["filename"])] = source
+
+
+def _compiled_for(script: dict[str, Any]) -> Any:
+    key = (script["sha256"], script["filename"])
+    found = _compiled.get(key)
+    if found is None:
+        source = _sources.get(key)
+        if source is None:
+            raise ValidationError(f"Server Script {script['name']!r}: its source was never sent here")
+        found = _compiled[key] = compile_script(source, script["filename"])
+    return found
+
+
+def execute_spec(spec: dict[str, Any], progress: Any = None) -> dict[str, Any]:
     """Run what `spec` asks for (see the module's docstring)."""
     for wire in spec.get("metas") or ():
         METAS.add(wire)
+    _learn(spec["scripts"])
     kind, user = spec["kind"], spec["user"]
     limits = Limits(timeout_s=float(spec["timeout_s"]), memory_mb=int(spec["memory_mb"]))
     doc = from_wire(spec["doc"]) if spec.get("doc") else None
@@ -88,7 +117,7 @@ def execute_spec(spec: dict[str, Any]) -> dict[str, Any]:
             state = run.Run(script["name"], kind, user, AttrDict(spec.get("form_dict") or {}))
             started = time.time()
             try:
-                compiled = compile_script(script["source"], script["filename"])
+                compiled = _compiled_for(script)
             except Exception as exc:  # noqa: BLE001 - saved scripts compile; say so if one no longer does
                 runs.append({"name": script["name"], "status": "Error", "output": "", "logs": [],
                              "error": error_to_wire(ValidationError(f"does not compile: {exc}")), "lineno": None,
@@ -104,6 +133,8 @@ def execute_spec(spec: dict[str, Any]) -> dict[str, Any]:
             runs.append({"name": script["name"], "status": result.status, "output": result.output or "",
                          "logs": list(state.logs), "error": None if result.error is None else error_to_wire(result.error),
                          "lineno": result.lineno, "duration_ms": result.duration_ms, "started": started})
+            if progress is not None:
+                progress(runs[-1])
             if result.error is not None:
                 break
     if state is not None and kind in REPLY_KINDS and not runs[-1]["error"]:
