@@ -24,7 +24,7 @@ from webapp.runtime import bridge
 from webapp.sandbox import ScriptTimeoutError
 from webapp.script_api import runner
 from webapp.script_api.wire import error_from_wire, error_to_wire
-from webapp.script_host.protocol import Channel, ChannelClosed, ChannelTimeout
+from webapp.script_host.protocol import Channel, ChannelClosed, ChannelTimeout, Progress
 from webapp.services import script_settings
 from webapp.services.context import acting_as
 
@@ -53,15 +53,17 @@ class Zygote:
         self.control = ours
         self.lock = threading.Lock()
 
-    def fork(self, memory_mb: int) -> tuple[int, int]:
-        """A new host: (its process id, our end of its channel)."""
+    def fork(self, memory_mb: int) -> tuple[int, int, int]:
+        """A new host: (its process id, our end of its channel, its progress page)."""
         with self.lock:
             self.control.settimeout(START_TIMEOUT_S)
             self.control.sendall(str(int(memory_mb)).encode())
-            message, fds, _flags, _addr = socket.recv_fds(self.control, 64, 1)
-        if not message or not fds:
+            message, fds, _flags, _addr = socket.recv_fds(self.control, 64, 2)
+        if not message or len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
             raise HostError("The script host could not be started (the zygote did not answer)")
-        return int(message), fds[0]
+        return int(message), fds[0], fds[1]
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -78,9 +80,10 @@ class Zygote:
 class Host(bridge.ScriptSide):
     """One script host process and its channel; used by one thread at a time."""
 
-    def __init__(self, pid: int, fd: int, memory_mb: int) -> None:
+    def __init__(self, pid: int, fd: int, page: int, memory_mb: int) -> None:
         self.pid = pid
         self.channel = Channel(fd)
+        self.progress = Progress(page)
         self.memory_mb = memory_mb
         self.runs = 0
         self.rss0 = 0
@@ -108,6 +111,7 @@ class Host(bridge.ScriptSide):
             except (ProcessLookupError, PermissionError):
                 pass
         self.channel.close()
+        self.progress.close()
 
     # -- runs ---------------------------------------------------------------------------------------
     def execute(self, spec: dict[str, Any], deadline: float) -> dict[str, Any]:
@@ -121,37 +125,44 @@ class Host(bridge.ScriptSide):
             self.runs = MAX_RUNS  # it holds all the sources it may: retired after this run
         started = time.monotonic()
         per_run = float(spec["timeout_s"])
-        run_deadline = min(deadline, started + per_run)
-        ran: list[dict[str, Any]] = []
         self.runs += 1
+        spec["run"] = number = self.runs
+        index = 0
         try:
             self.channel.send(["run", spec])
+            run_deadline = min(deadline, started + per_run)
             while True:
-                message = self._wait(run_deadline)
-                kind = message[0]
-                if kind == "ran":
-                    ran.append(message[1])
-                    run_deadline = min(deadline, time.monotonic() + per_run)  # the group's next script
-                elif kind == "done":
-                    done = message[1]
-                    self._note_health(done.pop("host", None))
-                    return done
-                else:
-                    raise ChannelClosed(f"unexpected message {kind!r}")
+                try:
+                    message = self._wait(run_deadline)
+                except ChannelTimeout:
+                    # Each script of a group has its own time: the host notes on its progress
+                    # page when each starts (never believed past the group's deadline).
+                    seen, index, since = self.progress.read()
+                    if (seen != number or not 0 <= index < len(spec["scripts"])
+                            or min(deadline, since + per_run) + GRACE_S <= time.monotonic()):
+                        raise
+                    run_deadline = min(deadline, since + per_run)
+                    continue
+                if message[0] != "done" or len(message) != 2:
+                    raise ChannelClosed(f"unexpected message {message[0]!r}")
+                done = checked_done(message[1], spec)
+                self._note_health(done.pop("host", None))
+                return done
         except ChannelTimeout:
             self.kill()
-            return self._stopped(spec, ran, "Timeout", started,
+            return self._stopped(spec, index, "Timeout", started,
                                  ScriptTimeoutError(f"Script exceeded its time limit of {per_run:g} s"))
         except ChannelClosed:
+            seen, index, _ = self.progress.read()
             self.kill()
-            return self._stopped(spec, ran, "Error", started, HostError(
+            return self._stopped(spec, index if seen == number else 0, "Error", started, HostError(
                 "The script host stopped while the script ran (it may have run out of memory)"))
         except Exception as exc:
             if self.alive:
                 raise
             # This host was killed under a nested run (its deadline passed): this run ends with it.
             status = "Timeout" if isinstance(exc, ScriptTimeoutError) else "Error"
-            return self._stopped(spec, ran, status, started, exc)
+            return self._stopped(spec, index, status, started, exc)
 
     def _wait(self, deadline: float) -> list:
         """The host's next message for this run, serving its calls meanwhile."""
@@ -162,6 +173,8 @@ class Host(bridge.ScriptSide):
             self._answer(message)
 
     def _answer(self, message: list) -> None:
+        if len(message) != 4:
+            raise ChannelClosed("a malformed call")
         _, op, args, kwargs = message
         try:
             result = bridge.dispatch(self, op, args, kwargs)
@@ -175,14 +188,15 @@ class Host(bridge.ScriptSide):
             raise
         self.channel.send(["result", result])
 
-    def _stopped(self, spec: dict[str, Any], ran: list, status: str, started: float,
+    def _stopped(self, spec: dict[str, Any], index: int, status: str, started: float,
                  error: BaseException) -> dict[str, Any]:
-        """`done` for a run whose host was stopped: the runs that ended, then the one it stopped."""
-        index = len(ran)
-        name = spec["scripts"][min(index, len(spec["scripts"]) - 1)]["name"]
+        """`done` for a run whose host was stopped: the script it stopped in (the group's scripts
+        before it ended well, but what they printed went with the host: they are not logged)."""
+        scripts = spec["scripts"]
+        name = scripts[min(max(index, 0), len(scripts) - 1)]["name"]
         record = {"name": name, "status": status, "output": "", "logs": [], "error": error_to_wire(error),
                   "lineno": None, "duration_ms": (time.monotonic() - started) * 1000.0, "started": time.time()}
-        return {"runs": [*ran, record]}
+        return {"runs": [record]}
 
     def _note_health(self, health: Any) -> None:
         if not isinstance(health, dict):
@@ -236,6 +250,39 @@ class Host(bridge.ScriptSide):
                 self.kill()
 
 
+_STATUSES = frozenset({"Success", "Error", "Timeout", "Memory"})
+_RECORD = {"name": (str,), "status": (str,), "output": (str,), "logs": (list,), "error": (dict, type(None)),
+           "lineno": (int, type(None)), "duration_ms": (int, float), "started": (int, float)}
+
+
+def checked_done(done: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    """A host's `done`, refused (as a host that misbehaved: ChannelClosed) unless it has the shape
+    runner.py gives it: a host is not trusted, even though what it sends is only data."""
+    if type(done) is not dict or type(done.get("runs")) is not list:
+        raise ChannelClosed("a malformed answer")
+    runs, scripts = done["runs"], spec["scripts"]
+    if not 0 < len(runs) <= len(scripts):
+        raise ChannelClosed("an answer for other scripts")
+    for record, script in zip(runs, scripts, strict=False):
+        if type(record) is not dict or record.get("name") != script["name"] or record.get("status") not in _STATUSES:
+            raise ChannelClosed("an answer for other scripts")
+        for key, types in _RECORD.items():
+            if type(record.get(key)) not in types:
+                raise ChannelClosed(f"a malformed answer ({key})")
+        if not all(type(line) is str for line in record["logs"]):
+            raise ChannelClosed("a malformed answer (logs)")
+        error = record["error"]
+        if error is not None and (type(error.get("type")) is not str or type(error.get("message")) is not str):
+            raise ChannelClosed("a malformed answer (error)")
+    if done.get("doc") is not None and type(done["doc"]) is not dict:
+        raise ChannelClosed("a malformed answer (doc)")
+    if done.get("response") is not None and type(done["response"]) is not dict:
+        raise ChannelClosed("a malformed answer (response)")
+    if done.get("conditions") is not None and type(done["conditions"]) is not str:
+        raise ChannelClosed("a malformed answer (conditions)")
+    return done
+
+
 class HostPool:
     """This process's zygote and its threads' hosts."""
 
@@ -259,8 +306,8 @@ class HostPool:
             host.retire()
             host = None
         if host is None:
-            pid, fd = self._zygote().fork(memory_mb)
-            host = Host(pid, fd, memory_mb)
+            pid, fd, page = self._zygote().fork(memory_mb)
+            host = Host(pid, fd, page, memory_mb)
             self.local.host = host
         return host
 

@@ -71,7 +71,8 @@ def execute(infos: list[cache.ScriptInfo], ctx: RunContext, triggers: list[str],
             conditions: bool = False) -> dict[str, Any]:
     """Run `infos` (one script, or an event's group) for `ctx` and log each run; raise the first
     failure. Returns the script side's `done` (see script_api/runner.py)."""
-    budget = budget or script_settings.limits()
+    _, site_budget, isolation = script_settings.settings()
+    budget = budget or site_budget
     outer = run_context.current()
     now = time.monotonic()
     ctx.deadline = now + budget.timeout_s * len(infos)
@@ -89,7 +90,7 @@ def execute(infos: list[cache.ScriptInfo], ctx: RunContext, triggers: list[str],
             if doc is not None:
                 spec["doc"] = bridge.wire_of(doc, ref)
                 spec["metas"] = [meta_to_wire(doc.meta)]
-            done = transport.current().execute(spec, ctx.deadline)
+            done = transport.of(isolation).execute(spec, ctx.deadline)
     finally:
         run_context.leave(token)
     failure: BaseException | None = None

@@ -59,9 +59,14 @@ def _callback_failed(error: dict[str, Any] | None, script: str, raise_errors: bo
 INLINE = InlineTransport()
 
 
+def of(isolation: str) -> Any:
+    """The transport for a `server_script_isolation` value."""
+    return hosts.PROCESS if isolation == "process" else INLINE
+
+
 def current() -> Any:
     """The transport of this site (`server_script_isolation`)."""
-    return hosts.PROCESS if script_settings.isolation() == "process" else INLINE
+    return of(script_settings.isolation())
 
 
 def inline_call(op: str, args: tuple, kwargs: dict) -> Any:
@@ -69,4 +74,4 @@ def inline_call(op: str, args: tuple, kwargs: dict) -> Any:
     return INLINE.call(op, args, kwargs)
 
 
-__all__ = ["INLINE", "AttrDict", "InlineTransport", "current", "inline_call"]
+__all__ = ["INLINE", "AttrDict", "InlineTransport", "current", "inline_call", "of"]

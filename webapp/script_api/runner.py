@@ -3,14 +3,14 @@ event as a group, from a plain-data `spec`, answered with a plain-data `done`.
 
 spec: {"kind", "user", "timeout_s", "memory_mb", "scripts": [{"name", "filename", "sha256", "source"}],
        "form_dict", "doc": wire or None, "metas": [meta wire], "extra": {name: value} or None,
-       "request": bool, "conditions": bool}
+       "request": bool, "conditions": bool, "run": number (a host's progress page names it)}
 done: {"runs": [{"name", "status", "output", "logs", "error": error wire or None, "lineno",
                  "duration_ms", "started"}],
        "flags", "response" (API and Scheduler runs), "doc": changed fields (a document event),
        "conditions": text or None (Permission Query)}
 
 The scripts of a group run in order, each with its own budget, globals and output, and stop at the
-first that fails; `progress(record)` hears of each run as it ends. A script's source is sent once:
+first that fails; `starting(index)` hears of each script as it starts. A script's source is sent once:
 later specs name it by its sha256 (and filename). Everything in `done` is made plain inside the run that produced it (the
 sandbox's finish step), so no code of a script runs after its run.
 """
@@ -97,7 +97,7 @@ def _compiled_for(script: dict[str, Any]) -> Any:
     return found
 
 
-def execute_spec(spec: dict[str, Any], progress: Any = None) -> dict[str, Any]:
+def execute_spec(spec: dict[str, Any], starting: Any = None) -> dict[str, Any]:
     """Run what `spec` asks for (see the module's docstring)."""
     for wire in spec.get("metas") or ():
         METAS.add(wire)
@@ -113,7 +113,9 @@ def execute_spec(spec: dict[str, Any], progress: Any = None) -> dict[str, Any]:
     state: run.Run | None = None
     conditions: list | None = [] if spec.get("conditions") else None
     with RunGroup(limits) as group:
-        for script in spec["scripts"]:
+        for index, script in enumerate(spec["scripts"]):
+            if starting is not None:
+                starting(index)
             state = run.Run(script["name"], kind, user, AttrDict(spec.get("form_dict") or {}))
             started = time.time()
             try:
@@ -133,8 +135,6 @@ def execute_spec(spec: dict[str, Any], progress: Any = None) -> dict[str, Any]:
             runs.append({"name": script["name"], "status": result.status, "output": result.output or "",
                          "logs": list(state.logs), "error": None if result.error is None else error_to_wire(result.error),
                          "lineno": result.lineno, "duration_ms": result.duration_ms, "started": started})
-            if progress is not None:
-                progress(runs[-1])
             if result.error is not None:
                 break
     if state is not None and kind in REPLY_KINDS and not runs[-1]["error"]:

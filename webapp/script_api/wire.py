@@ -68,16 +68,18 @@ def error_from_wire(info: dict[str, Any]) -> BaseException:
     if cls is None:
         exc: BaseException = Exception(f"{name}: {message}" if message else name)
     elif issubclass(cls, errors.RateLimitExceededError):
-        exc = cls(message, retry_after=info.get("retry_after"))
+        retry = info.get("retry_after")
+        exc = cls(message, retry_after=retry if type(retry) in (int, float) else None)
     elif issubclass(cls, errors.FrappeError):
-        exc = cls(message, title=info.get("title")) if message else cls(title=info.get("title"))
+        title = info.get("title") if type(info.get("title")) is str else None
+        exc = cls(message, title=title) if message else cls(title=title)
     else:
         try:
             exc = cls(message)
         except Exception:  # noqa: BLE001 - a class whose constructor wants more: keep the name
             exc = Exception(f"{name}: {message}")
-    if info.get("fields") and isinstance(exc, errors.ValidationError):
-        exc.fields = tuple(info["fields"])
+    if type(info.get("fields")) is list and isinstance(exc, errors.ValidationError):
+        exc.fields = tuple(str(f) for f in info["fields"])
     if info.get("frappe_exc_type"):
         exc.frappe_exc_type = str(info["frappe_exc_type"])  # type: ignore[attr-defined]
     if info.get("named"):

@@ -24,13 +24,14 @@ import errno
 import os
 import resource
 import signal
+import time
 from typing import Any
 
 from webapp.sandbox import limits as sandbox_limits
 from webapp.sandbox.export import plain
 from webapp.script_api import commit_hooks, parent, runner
 from webapp.script_api.wire import error_from_wire, error_to_wire
-from webapp.script_host.protocol import Channel, ChannelClosed
+from webapp.script_host.protocol import Channel, ChannelClosed, Progress
 
 try:
     import pyseccomp as seccomp
@@ -119,8 +120,9 @@ def confine(channel_fd: int, memory_mb: int) -> list[str]:
 
 # -- serving the channel ------------------------------------------------------------------------------
 class Host:
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: Channel, progress: Progress) -> None:
         self.channel = channel
+        self.progress = progress
 
     def call(self, op: str, args: tuple, kwargs: dict) -> Any:
         """The script side's `parent.call`: a message to the worker, then its answer. While waiting,
@@ -140,7 +142,11 @@ class Host:
     def handle(self, message: list) -> None:
         kind = message[0]
         if kind == "run":
-            done = runner.execute_spec(message[1], progress=self._ran)
+            spec = message[1]
+            number = int(spec.get("run") or 0)
+            outer = self.progress.read()  # a nested run: the outer run's place is put back after it
+            done = runner.execute_spec(spec, starting=lambda index: self.progress.write(number, index, time.monotonic()))
+            self.progress.write(*outer)
             done["host"] = {"rss": sandbox_limits.read_rss(), "cpu_s": _cpu_seconds()}
             self.channel.send(["done", done])
         elif kind == "callback":
@@ -153,9 +159,6 @@ class Host:
         else:
             raise ChannelClosed(f"unexpected message {kind!r}")
 
-    def _ran(self, record: dict[str, Any]) -> None:
-        self.channel.send(["ran", record])
-
     def serve(self) -> None:
         while True:
             self.handle(self.channel.recv())
@@ -166,12 +169,13 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def main(channel_fd: int, memory_mb: int) -> None:
+def main(channel_fd: int, page_fd: int, memory_mb: int) -> None:
     """The host's life, in the forked child: confine, then serve until the worker goes away."""
     try:
         os.setsid()
+        progress = Progress(page_fd)  # mapped, and its descriptor closed, before confining
         notes = confine(channel_fd, memory_mb)
-        host = Host(Channel(channel_fd, attr_dicts=True))
+        host = Host(Channel(channel_fd, attr_dicts=True), progress)
         parent.connect(host.call)
         host.channel.send(["ready", {"pid": os.getpid(), "notes": notes}])
         host.serve()

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import mmap
 import os
-import select
+import socket
 import struct
 import time
 from typing import Any
@@ -33,7 +34,9 @@ import msgpack
 from webapp.attrdict import AttrDict
 
 MAX_FRAME = 64 * 1024 * 1024
+REARM_S = 0.05
 _HEADER = struct.Struct(">I")
+_TIMEVAL = struct.Struct("@ll")
 _DATETIME, _DATE, _TIME, _TIMEDELTA, _DECIMAL = 1, 2, 3, 4, 5
 
 
@@ -83,14 +86,42 @@ def pack(message: Any) -> bytes:
     return _HEADER.pack(len(body)) + body
 
 
+PROGRESS_BYTES = 4096
+_PROGRESS = struct.Struct("<Qqd")  # run number, index of the script running, when it started (monotonic)
+
+
+class Progress:
+    """A page of memory the worker and one host share (a memfd the zygote made): which script of
+    which run the host is in, and since when. The host writes it as each script starts, so a run
+    group costs no message per script; the worker reads it only when a deadline passes, to give
+    each script of a group its own time before it kills the host. The worker never trusts it past
+    the group's own deadline (a host can write anything here)."""
+
+    def __init__(self, fd: int) -> None:
+        self.page = mmap.mmap(fd, PROGRESS_BYTES, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        os.close(fd)
+
+    def write(self, run: int, index: int, started: float) -> None:
+        _PROGRESS.pack_into(self.page, 0, run, index, started)
+
+    def read(self) -> tuple[int, int, float]:
+        return (0, 0, 0.0) if self.page.closed else _PROGRESS.unpack_from(self.page, 0)
+
+    def close(self) -> None:
+        self.page.close()
+
+
 class Channel:
     """One end of the socket. `attr_dicts`: maps arrive as AttrDicts (the script side's dicts)."""
 
     def __init__(self, fd: int, attr_dicts: bool = False) -> None:
         self.fd = fd
+        self.sock = socket.socket(fileno=fd)  # for its receive timeout; reads and writes use the fd
         self.buffer = bytearray()
         self.object_hook = AttrDict if attr_dicts else None
         self.closed = False
+        self.armed_until: float | None = None
+        self.armed_for = 0.0
 
     def send(self, message: Any) -> None:
         data = memoryview(pack(message))
@@ -102,14 +133,34 @@ class Channel:
             self.closed = True
             raise ChannelClosed(str(exc)) from None
 
+    def _wait_limit(self, deadline: float) -> None:
+        """Let a blocking read wait until about `deadline`: the socket's receive timeout is set
+        again only when the last one set would let a read overrun it by more than REARM_S (one
+        system call then, instead of a poll before every read)."""
+        now = time.monotonic()
+        left = deadline - now
+        if left <= 0:
+            raise ChannelTimeout()
+        if self.armed_until is None or self.armed_until > deadline + REARM_S or now + self.armed_for > deadline + REARM_S:
+            seconds = int(left)
+            value = _TIMEVAL.pack(seconds, max(1, int((left - seconds) * 1_000_000)))
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+            self.armed_until, self.armed_for = deadline, left
+
     def _fill(self, need: int, deadline: float | None) -> None:
         while len(self.buffer) < need:
             if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([self.fd], [], [], left)[0]:
-                    raise ChannelTimeout()
+                self._wait_limit(deadline)
+            elif self.armed_until is not None:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _TIMEVAL.pack(0, 0))
+                self.armed_until = None
             try:
                 chunk = os.read(self.fd, max(65536, need - len(self.buffer)))
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() < deadline:
+                    self.armed_until = None  # woken early: arm again for the time left
+                    continue
+                raise ChannelTimeout() from None
             except OSError as exc:
                 self.closed = True
                 raise ChannelClosed(str(exc)) from None
@@ -139,6 +190,6 @@ class Channel:
         if not self.closed:
             self.closed = True
             try:
-                os.close(self.fd)
+                self.sock.close()
             except OSError:
                 pass

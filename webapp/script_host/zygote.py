@@ -5,7 +5,8 @@ A web worker (or the scheduler, or a job worker) starts one with
 DATABASE_URL, SECRET_KEY or REDIS_URL: runtime/hosts.py builds it). It imports the sandbox and the
 script side only, loads what they would otherwise load lazily (a host cannot open files), and then
 waits on its control socket (FD): for each request, it forks a host with a fresh socket pair and
-sends the worker that host's end of the channel and its process id. A fork of a warm zygote is
+a shared progress page (protocol.Progress), and sends the worker its process id, the worker's end
+of the channel and the page. A fork of a warm zygote is
 ready in a few milliseconds. When the worker goes away, so does the zygote.
 """
 
@@ -23,7 +24,7 @@ import msgpack
 
 from webapp.script_api import dates, extras, render, text, utils
 from webapp.script_api import runner as _runner  # noqa: F401 - what hosts run, imported before forking
-from webapp.script_host import host
+from webapp.script_host import host, protocol
 
 REQUEST_BYTES = 64
 
@@ -53,14 +54,17 @@ def serve(control: socket.socket) -> None:
             return  # the worker went away
         memory_mb = int(request)
         ours, theirs = socket.socketpair()
+        page = os.memfd_create("script-host-progress", os.MFD_CLOEXEC)
+        os.ftruncate(page, protocol.PROGRESS_BYTES)
         pid = os.fork()
         if pid == 0:
             control.close()
             ours.close()
-            host.main(theirs.detach(), memory_mb)  # never returns
+            host.main(theirs.detach(), page, memory_mb)  # never returns
         theirs.close()
-        socket.send_fds(control, [str(pid).encode()], [ours.fileno()])
+        socket.send_fds(control, [str(pid).encode()], [ours.fileno(), page])
         ours.close()
+        os.close(page)
 
 
 def main() -> None:
