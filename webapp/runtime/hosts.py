@@ -41,11 +41,17 @@ class HostError(ScriptError):
     """The script host could not be started or stopped answering."""
 
 
+def zygote_env() -> dict[str, str]:
+    """The environment a zygote starts with: enough to start Python, none of the app's settings."""
+    env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
+    env.update(PYTHONPATH=ROOT, PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1")
+    return env
+
+
 class Zygote:
     def __init__(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
-        env.update(PYTHONPATH=ROOT, PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1")
+        env = zygote_env()
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "webapp.script_host.zygote", str(theirs.fileno())], pass_fds=(theirs.fileno(),),
             env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, close_fds=True)

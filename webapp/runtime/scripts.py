@@ -94,7 +94,10 @@ def execute(infos: list[cache.ScriptInfo], ctx: RunContext, triggers: list[str],
     finally:
         run_context.leave(token)
     failure: BaseException | None = None
-    for info, trigger, record in zip(infos, triggers, done["runs"], strict=False):
+    # Records name their script: a run the host was stopped in comes alone (runtime/hosts.py).
+    ran = {info.name: (info, trigger) for info, trigger in zip(infos, triggers, strict=True)}
+    for record in done["runs"]:
+        info, trigger = ran[record["name"]]
         output = (record.get("output") or "").rstrip("\n")
         lines = record.get("logs") or []
         if lines:
