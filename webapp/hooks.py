@@ -14,6 +14,9 @@ back:
   pending rows first).
 - `method_fallbacks`: called as `handler(name, call)` for an `/api/method/<name>` that is not
   built in; the first that answers (not None) wins (API scripts).
+- `doctype_source`: called with no arguments by the doctype registry, answers the app's current
+  doctypes (a `registry.Snapshot`: built-ins with their Custom Fields and Property Setters, and the
+  doctypes users defined).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class Hooks:
     permission_queries: list[PermissionQuerySource] = field(default_factory=list)
     before_read: dict[str, Callable[[], None]] = field(default_factory=dict)
     method_fallbacks: list[Callable[..., Any]] = field(default_factory=list)
+    doctype_source: Callable[[], Any] | None = None
 
     @contextmanager
     def listening(self, listener: DocListener) -> Iterator[None]:

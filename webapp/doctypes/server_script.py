@@ -18,6 +18,7 @@ SERVER_SCRIPT = DocType(
                 "or to filter lists.",
     permissions=[Perm("System Manager", read=True, write=True, create=True, delete=True)],
     script_events=False,
+    customizable=False,
     direct_writes=False,
     fields=[
         Field("script_type", "Select", options="\n".join(SCRIPT_TYPES), reqd=True, in_list_view=True,
@@ -53,6 +54,7 @@ SERVER_SCRIPT_LOG = DocType(
     sort_field="started",
     permissions=[Perm("System Manager", read=True)],
     script_events=False,
+    customizable=False,
     fields=[
         Field("server_script", "Data", in_list_view=True, in_standard_filter=True, search_index=True),
         Field("script_type", "Data", in_list_view=True),

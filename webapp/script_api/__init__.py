@@ -139,6 +139,7 @@ def _static() -> dict[str, Any]:
         "get_value": db_api.get_value, "get_values": db_api.get_values, "set_value": db_api.set_value,
         "exists": db_api.exists, "count": db_api.count, "get_all": db_api.get_all, "get_list": db_api.get_list,
         "escape": db_api.escape, "get_single_value": settings.get_single_value, "get_default": settings.get_default,
+        "set_single_value": settings.set_single_value,
         "after_commit": commit_hooks.after_commit, "before_commit": commit_hooks.before_commit,
         "after_rollback": commit_hooks.after_rollback, "sql": sql_api.sql,
     }
@@ -153,7 +154,8 @@ def _static() -> dict[str, Any]:
         "parse_json": utils.parse_json, "_dict": AttrDict, "call": _runtime["call"],
         "get_roles": session.get_roles, "get_fullname": session.get_fullname,
         "render_template": render_template, "enqueue": _runtime["enqueue"], "sendmail": mail_api.sendmail,
-        "get_system_settings": settings.get_system_settings, "format_value": shaping.format_value,
+        "get_system_settings": settings.get_system_settings, "get_single": settings.get_single,
+        "format_value": shaping.format_value,
         "format_date": dates.global_date_format, "get_url": utils.get_url,
         "copy_doc": shaping.copy_doc, "get_mapped_doc": shaping.get_mapped_doc, "get_print": printing.get_print,
         "attach_print": printing.attach_print, "log": session.log, "scrub": scrub, "qb": qb_api.qb,

@@ -33,6 +33,9 @@ def set_value(doctype: str, name: Any, fieldname: Any, value: Any = None, update
     ensure_writable("change data")
     values = dict(fieldname) if isinstance(fieldname, dict) else {fieldname: value}
     meta = svc.meta_of(doctype)
+    if meta.issingle:  # frappe.db.set_value("My Settings", None or "My Settings", field, value)
+        svc.set_single_value(meta.name, values)
+        return
     if not meta.direct_writes:
         # A straight row write would skip the doctype's own rules (only System Managers change
         # Server Scripts, a script must compile, every worker must reload): save it properly.

@@ -1,9 +1,10 @@
-"""System Settings for scripts: `frappe.get_system_settings`, `frappe.db.get_single_value` and
-`frappe.db.get_default`.
+"""Singles and System Settings for scripts: `frappe.db.get_single_value`, `set_single_value`,
+`frappe.get_single`, `frappe.get_system_settings` and `frappe.db.get_default`.
 
-There are no Single doctypes yet. The System Settings values scripts read (formats, precision,
-time zone...) live in site_config.json under Frappe's field names, with Frappe's defaults; only
-these keys are readable, never the rest of the site config (mail password, tokens).
+Single doctypes users define keep their values in tabSingles (the documents service). System
+Settings is not a doctype here: the values scripts read (formats, precision, time zone...) live in
+site_config.json under Frappe's field names, with Frappe's defaults; only these keys are readable,
+never the rest of the site config (mail password, tokens).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 
 from flask import current_app
 
-from webapp.errors import DoesNotExistError, ValidationError
+from webapp.documents.document import Document
+from webapp.errors import ValidationError
+from webapp.services import documents as svc
 
 SYSTEM_SETTINGS = "System Settings"
 
@@ -67,12 +70,25 @@ def get_system_settings(key: str) -> Any:
 
 
 def get_single_value(doctype: str, fieldname: str, cache: bool = True) -> Any:
-    """`frappe.db.get_single_value("System Settings", "date_format")`: System Settings is the one
-    single document here; any other doctype is refused by name."""
-    if doctype != SYSTEM_SETTINGS:
-        raise DoesNotExistError(f"DocType {doctype} not found: {SYSTEM_SETTINGS} is the only single doctype here "
-                                "(its values come from site_config.json)")
-    return system_setting(str(fieldname))
+    """`frappe.db.get_single_value("My Settings", "field")`, typed; System Settings from site_config.json."""
+    if doctype == SYSTEM_SETTINGS:
+        return system_setting(str(fieldname))
+    return svc.get_single_value(str(doctype), str(fieldname))
+
+
+def set_single_value(doctype: str, fieldname: Any, value: Any = None, **_ignored: Any) -> None:
+    """`frappe.db.set_single_value("My Settings", "field", value)` (or a dict of fields): written
+    straight to tabSingles, no hooks, as in Frappe."""
+    if doctype == SYSTEM_SETTINGS:
+        raise ValidationError("System Settings are changed by a System Manager in the desk (/app/system-settings), "
+                              "not by scripts")
+    values = dict(fieldname) if isinstance(fieldname, dict) else {str(fieldname): value}
+    svc.set_single_value(str(doctype), values)
+
+
+def get_single(doctype: str) -> Document:
+    """`frappe.get_single("My Settings")`: the Single's document (doc.save() saves it)."""
+    return svc.get_doc(str(doctype), check_permission=False)
 
 
 def get_default(key: str, parent: str = "__default") -> Any:
