@@ -104,7 +104,8 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
         doctypes_changed = versioned.read_version(registry_cache.VERSION_KEY) != 0
         keep = {"tabRole", "alembic_version"}
         orm_tables = {t.name for t in db.metadata.sorted_tables}
-        doctype_tables = [registry.table(dt) for dt in registry.all_doctypes() if dt.table_name not in orm_tables]
+        doctype_tables = [registry.table(dt) for dt in registry.all_doctypes()
+                          if dt.table_name not in orm_tables and not dt.issingle]
         for table in [*doctype_tables, *reversed(db.metadata.sorted_tables)]:
             if table.name in keep:
                 continue

@@ -26,7 +26,7 @@ from webapp.doctypes.customize import CUSTOM_FIELD, DOCFIELD, DOCPERM, DOCTYPE, 
 from webapp.doctypes.meta import DATA_OPTIONS, FIELD_KINDS, STANDARD_FIELDS, UNSUPPORTED_TYPES
 from webapp.errors import FrappeError, ValidationError
 from webapp.extensions import db
-from webapp.services import documents
+from webapp.services import documents, schema
 from webapp.services.context import transaction
 from webapp.services.methods import builtin_method, require_write_verb
 from webapp.services.users import known_roles
@@ -144,6 +144,7 @@ def _clean_perms(doc: dict[str, Any], outcome: Outcome) -> list[dict[str, Any]]:
 def _clean_doctype(doc: dict[str, Any], outcome: Outcome, batch: set[str]) -> dict[str, Any]:
     outcome.ignored += [k for k in _ignored(doc, "DocType") if k not in ("fields", "permissions")]
     values = {k: doc.get(k) for k in _USED["DocType"] if k in doc and k not in ("fields", "permissions")}
+    values["name"] = doc.get("name")
     values["fields"] = _clean_fields(doc, outcome, batch)
     values["permissions"] = [] if build.flag(doc.get("istable")) else _clean_perms(doc, outcome)
     kept = {f["fieldname"]: f for f in values["fields"]}
@@ -264,6 +265,7 @@ def import_documents(docs: Iterable[Any], dry_run: bool = False) -> list[Outcome
     outcomes: list[Outcome] = []
     try:
         with transaction():
+            schema.open_transaction()  # savepoints below, DDL inside them: all in this one transaction
             for doc in _order(items):
                 outcome, values = _prepare(doc, batch)
                 outcomes.append(outcome)

@@ -85,6 +85,13 @@ def has_table(name: str) -> bool:
     return sa.inspect(db.session.connection()).has_table(name)
 
 
+def open_transaction() -> None:
+    """Make sure the current transaction is open in the database (see `_open_transaction`): before
+    DDL, and before a SAVEPOINT, which SQLite would otherwise take for the transaction itself (and
+    its RELEASE for the commit)."""
+    _open_transaction(db.session.connection())
+
+
 def _open_transaction(conn: Any) -> None:
     """SQLite's Python driver opens its transaction at the first INSERT/UPDATE/DELETE only, and runs
     DDL before that in autocommit: open it first, so the DDL commits or rolls back with the save."""
@@ -153,7 +160,8 @@ def _converted(conn: Any, meta: DocType, t: sa.Table, change: _TypeChange) -> li
         raise _refuse_change(meta, change, f"the column holds {_KIND_WORDS.get(kind, kind)}, which do not convert "
                                            f"to {_KIND_WORDS.get(f.kind, f.kind)}")
     col = sa.column(f.fieldname)
-    rows = conn.execute(sa.select(sa.column("name"), col).select_from(sa.table(t.name)).where(col.is_not(None))).all()
+    rows = conn.execute(sa.select(sa.column("name"), col).select_from(sa.table(t.name)).where(col.is_not(None))
+                        .order_by(sa.column("name"))).all()
     out: list[tuple[str, Any]] = []
     bad: list[tuple[str, Any, str]] = []
     for name, value in rows:
