@@ -75,14 +75,15 @@ def _commands(readable: list[DocType], user: str, is_system_manager: bool) -> li
 
 
 def _documents(meta: DocType, query: str, user: str) -> list[Result]:
-    """A few documents of `meta` whose name or title contains the query (every word, any order)."""
+    """A few documents of `meta` whose name, title or search fields contain the query (several
+    words: the title contains every word, in any order)."""
     words = normalize(query).split()
     title = meta.title_of
     fields = ["name"] if title == "name" else ["name", title]
     if len(words) == 1:
         like = f"%{words[0]}%"
-        or_filters = [["name", "like", like]] + ([[title, "like", like]] if title != "name" else [])
-        rows = documents.get_list(meta.name, fields=fields, or_filters=or_filters,
+        searched = list(dict.fromkeys(["name", title, *meta.search_field_names]))
+        rows = documents.get_list(meta.name, fields=fields, or_filters=[[f, "like", like] for f in searched],
                                   limit_page_length=DOCS_PER_DOCTYPE, user=user)
     else:
         rows = documents.get_list(meta.name, fields=fields, filters=[[title, "like", f"%{w}%"] for w in words],
