@@ -3,11 +3,10 @@ client, on a throw-away SQLite instance. Run: .venv/bin/python bench/awesomebar.
 
 from __future__ import annotations
 
-import os
 import statistics
-import sys
-import tempfile
 import time
+
+from _instance import admin_client, throwaway_app
 
 DOCS = 10_000
 QUERIES = ["new todo", "todo", "milk", "oat milk", "expense claim", "report 42", "log out", "zzz nothing"]
@@ -15,22 +14,13 @@ ROUNDS = 15
 
 
 def main() -> None:
-    root = tempfile.mkdtemp(prefix="bench-awesomebar-")
-    os.environ["WEBAPP_INSTANCE_PATH"] = root
-    os.environ["DATABASE_URL"] = f"sqlite:///{root}/bench.sqlite3"
-    os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from webapp import create_app
-
-    app = create_app({"TESTING": True})
+    app = throwaway_app("bench-awesomebar-")
     with app.app_context():
         import sqlalchemy as sa
 
-        from webapp.cli import init_db
         from webapp.doctypes import registry
         from webapp.extensions import db
 
-        init_db()
         # Bulk rows straight into the table: the benchmark measures search, not 10,000 inserts.
         t = registry.table(registry.get("ToDo"))
         now = __import__("datetime").datetime.now()
@@ -41,10 +31,7 @@ def main() -> None:
         db.session.execute(sa.insert(t), rows)
         db.session.commit()
 
-    client = app.test_client()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = "Administrator"
-        sess["login_via"] = "api"
+    client = admin_client(app)
     client.get("/api/desk/awesomebar?q=warm")  # warm up
     print(f"{DOCS} ToDos, {ROUNDS} rounds of {len(QUERIES)} queries")
     medians = []

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Set up (first run) and serve the app on http://127.0.0.1:8000 with SQLite.
+# Set up (first run) and serve the app with SQLite on http://$HOST:$PORT (default 127.0.0.1:8000).
+# gunicorn.conf.py reads HOST, PORT and WEB_CONCURRENCY.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements.txt
-echo "==> serving on http://127.0.0.1:8000 (Ctrl+C to stop)"
-# One worker process: without REDIS_URL, rate-limit counters and caches live in the process.
-exec .venv/bin/gunicorn --bind 127.0.0.1:8000 --workers 1 --threads 4 --timeout 60 wsgi:app
+export HOST="${HOST:-127.0.0.1}" PORT="${PORT:-8000}"
+shown="$HOST"
+case "$HOST" in 0.0.0.0|::) shown=127.0.0.1 ;; *:*) shown="[$HOST]" ;; esac
+echo "==> serving on http://$shown:$PORT (listening on $HOST; Ctrl+C to stop)"
+exec .venv/bin/gunicorn -c gunicorn.conf.py wsgi:app

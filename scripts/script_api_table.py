@@ -35,7 +35,6 @@ LEFT_OUT: dict[str, str] = {
     "frappe.session.csrf_token": "a session's CSRF token is not for scripts to read (Frappe exposes it)",
     "frappe.db.add_index": "DDL from a script: refused (Frappe removes it from DocType Event scripts too)",
     "frappe.db.before_rollback": "not provided; `after_rollback` is",
-    "frappe.rename_doc": "Rename is being built (#13)",
     "frappe.utils.get_thumbnail_base64_for_image": "files and images: there is no File doctype here",
     "frappe.utils.image_to_base64": "as get_thumbnail_base64_for_image",
     "frappe.utils.pdf_to_base64": "no PDF rendering here",

@@ -25,7 +25,7 @@ if [ -f package.json ]; then
     npm ci --no-audit --no-fund --loglevel=error
     touch "$lockstamp"
   fi
-  echo "==> building the editor bundle"
+  echo "==> building the editor and chart bundles"
   npm run --silent build
 fi
 

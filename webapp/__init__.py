@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # the package itself imports nothing: the script host imports parts of it alone
+    from flask import Flask
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    from flask import Flask
+
     from webapp.config import SiteConfig, build_config, instance_path
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,7 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _init_blueprints(app)
 
-    from webapp.errors import register_error_handlers
+    from webapp.error_handlers import register_error_handlers
 
     register_error_handlers(app)
 
@@ -60,9 +63,11 @@ def _init_hooks(app: Flask) -> None:
         client,  # noqa: F401 - declares frappe.client.* and ping
         documents,
     )
+    from webapp.services.roles import RoleController
 
     wiring = hooks.init_app(app)
     wiring.controllers["Server Script"] = ServerScriptController()
+    wiring.controllers["Role"] = RoleController()
     wiring.controllers["DocType"] = DocTypeController()
     wiring.controllers["Custom Field"] = CustomFieldController()
     wiring.controllers["Property Setter"] = PropertySetterController()
@@ -117,8 +122,8 @@ def _tune_sqlite(engine) -> None:
 
 def _init_blueprints(app: Flask) -> None:
     from webapp.blueprints.api import bp as api_bp
-    from webapp.blueprints.auth import bp as auth_bp
-    from webapp.blueprints.desk import bp as desk_bp
+    from webapp.blueprints.auth.blueprint import bp as auth_bp
+    from webapp.blueprints.desk.blueprint import bp as desk_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(desk_bp)

@@ -41,7 +41,8 @@ def register_cli(app: Flask) -> None:
             click.echo("Created user Administrator. Log in with:")
             click.echo("  user:     Administrator")
             click.echo(f"  password: {password}")
-            click.echo("(shown only once; change it with: flask --app wsgi create-user Administrator --password ...)")
+            click.echo("(shown only once; change it in the desk, or with: "
+                       ".venv/bin/flask --app wsgi create-user Administrator --password ...)")
 
     @app.cli.command("create-user")
     @click.argument("email")

@@ -3,7 +3,7 @@
  *
  * Plain JavaScript, no build step. Expects this markup (see docs/frontend.md):
  *
- *   <form class="awesomebar" role="search" action="/app" onsubmit="return false">
+ *   <form class="awesomebar" role="search" action="/app">   (submitting it is prevented here)
  *     <input id="awesomebar" type="search" aria-label="Search" autocomplete="off"
  *            placeholder="Search or type a command (Ctrl+G)" data-url="/api/desk/awesomebar">
  *     <ul id="awesomebar-results" role="listbox" hidden></ul>

@@ -280,11 +280,23 @@ function mount(textarea) {
   }
   // Belt and braces: make sure the textarea holds the latest code on submit.
   if (textarea.form) {
-    textarea.form.addEventListener("submit", () => syncTextarea(instance, true));
+    textarea.form.addEventListener("submit", () => {
+      syncTextarea(instance, true);
+      rememberPosition(instance);
+    });
   }
+  // The editor shows a save error at its line: the no-JS copy under the field goes.
+  const field = textarea.closest(".field");
+  if (field) field.querySelectorAll("[data-editor-shows-this]").forEach((el) => { el.hidden = true; });
 
   const initialErrors = parseJSONAttr(textarea, "data-errors", null);
   if (initialErrors && initialErrors.length) setErrors(instance, initialErrors);
+  if (!readOnly) {
+    // After a save: back where the cursor was, or at the line of the error that stopped it.
+    restorePosition(instance);
+    const first = instance.errors.find((e) => e.line != null);
+    if (first) goToLine(view, first.line, first.column);
+  }
 
   return instance;
 }
@@ -396,9 +408,26 @@ function validate(instance) {
 /* Template buttons                                                    */
 /* ------------------------------------------------------------------ */
 
+/** The form fields a template sets ({fieldname: value}), from data-template-fields. */
+function templateFields(button) {
+  const fields = parseJSONAttr(button, "data-template-fields", {});
+  return fields && typeof fields === "object" ? fields : {};
+}
+
+function fieldValue(el) {
+  return el.type === "checkbox" ? (el.checked ? "1" : "") : el.value;
+}
+
+function setField(el, value) {
+  if (el.type === "checkbox") el.checked = !!value && value !== "0";
+  else el.value = value == null ? "" : String(value);
+  el.dispatchEvent(new Event("input", { bubbles: true }));
+  el.dispatchEvent(new Event("change", { bubbles: true }));
+}
+
 function onTemplateClick(event) {
   const button = event.target.closest && event.target.closest("[data-script-template]");
-  if (!button) return;
+  if (!button || button.disabled) return;
   event.preventDefault();
   let instance = null;
   const target = button.getAttribute("data-target");
@@ -410,14 +439,68 @@ function onTemplateClick(event) {
   if (!instance) return;
   const view = instance.view;
   const text = button.getAttribute("data-script-template") || "";
-  if (view.state.doc.toString().trim() !== "") {
-    if (!window.confirm("Replace the current script with this template?")) return;
+  const form = instance.textarea.form;
+  // Each field the template sets: type, doctype, event, API method, frequency (others emptied).
+  const fields = [];
+  const wanted = templateFields(button);
+  Object.keys(wanted).forEach((name) => {
+    const el = form && form.elements[name];
+    if (el && el.tagName && !el.disabled) fields.push([el, wanted[name]]);
+  });
+  const overwrites = fields.some(([el, value]) => fieldValue(el) !== "" && fieldValue(el) !== String(value));
+  if (view.state.doc.toString().trim() !== "" || overwrites) {
+    const what = fields.length ? "the script and its fields" : "the current script";
+    if (!window.confirm("Replace " + what + " with the template \u201c" + button.textContent.trim() + "\u201d?")) return;
   }
+  // The script type first: the fields that depend on it are shown before they are filled.
+  fields.sort((a, b) => (a[0].name === "script_type" ? -1 : b[0].name === "script_type" ? 1 : 0));
+  fields.forEach(([el, value]) => setField(el, value));
   view.dispatch({
     changes: { from: 0, to: view.state.doc.length, insert: text },
     selection: { anchor: 0 },
     scrollIntoView: true,
   });
+  view.focus();
+}
+
+/* ------------------------------------------------------------------ */
+/* Keep the cursor across a save (the page reloads after it)           */
+/* ------------------------------------------------------------------ */
+
+const POSITION_KEY = "script-editor-position";
+const POSITION_TTL_MS = 60000;
+
+function rememberPosition(instance) {
+  try {
+    const view = instance.view;
+    window.sessionStorage.setItem(POSITION_KEY, JSON.stringify({
+      id: instance.textarea.id,
+      doctype: instance.textarea.form ? instance.textarea.form.getAttribute("data-doctype") : "",
+      anchor: view.state.selection.main.anchor,
+      head: view.state.selection.main.head,
+      scrollTop: view.scrollDOM.scrollTop,
+      at: Date.now(),
+    }));
+  } catch (e) {
+    /* storage may be off: the cursor just starts at the top */
+  }
+}
+
+function restorePosition(instance) {
+  let saved = null;
+  try {
+    saved = JSON.parse(window.sessionStorage.getItem(POSITION_KEY) || "null");
+    window.sessionStorage.removeItem(POSITION_KEY);
+  } catch (e) {
+    return;
+  }
+  const form = instance.textarea.form;
+  if (!saved || saved.id !== instance.textarea.id || Date.now() - saved.at > POSITION_TTL_MS) return;
+  if (form && saved.doctype !== form.getAttribute("data-doctype")) return;
+  const view = instance.view;
+  const length = view.state.doc.length;
+  view.dispatch({ selection: { anchor: Math.min(saved.anchor, length), head: Math.min(saved.head, length) } });
+  view.scrollDOM.scrollTop = saved.scrollTop || 0;
   view.focus();
 }
 

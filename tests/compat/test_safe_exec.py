@@ -84,8 +84,6 @@ def test_safe_query_builder(client, admin_headers):
     assert r.status_code == 403 and r.get_json()["exc_type"] == "PermissionError"
 
 
-@pytest.mark.xfail(strict=True, reason="needs frappe.call reaching whitelisted built-in methods such as ping (#5, "
-                                       "lead)")
 def test_call(client, admin_headers):
     # call non whitelisted method
     r = safe_exec(client, admin_headers, 'frappe.call("frappe.get_user")', "call_private")
@@ -94,8 +92,6 @@ def test_call(client, admin_headers):
     assert safe_exec(client, admin_headers, 'frappe.call("ping")', "call_ping").status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="needs frappe.enqueue reaching whitelisted built-in methods such as ping "
-                                       "(#5, lead)")
 def test_enqueue(client, admin_headers):
     # enqueue non whitelisted method
     r = safe_exec(client, admin_headers, 'frappe.enqueue("frappe.get_user", now=True)', "enqueue_private")
@@ -131,10 +127,6 @@ def test_ensure_getattrable_globals(app):
     check_safe(safe_builtins().values(), set())
 
 
-@pytest.mark.xfail(strict=True, reason="the sandbox trusts its caller's namespace (attribute names are vetted at "
-                                       "compile time and read natively; sandbox.audit_namespace checks what the "
-                                       "Script API hands out): refusing a real module handed in needs a run-time "
-                                       "check in webapp/sandbox (#13)")
 def test_unsafe_objects(app):
     import webapp
     from webapp.sandbox import Limits, compile_script, execute

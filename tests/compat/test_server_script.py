@@ -58,8 +58,6 @@ def insert_todo(client, headers, description):
     return client.post("/api/resource/ToDo", json={"description": description}, headers=headers)
 
 
-@pytest.mark.xfail(strict=True, reason="needs Rename (After Rename events, doc.rename) and a writable Role with "
-                                       "disabled/desk_access (#13, lead)")
 def test_doctype_event(client, admin_headers, scripts):
     todo = insert_todo(client, admin_headers, "hello").get_json()["data"]
     assert todo["status"] == "Open"
@@ -93,7 +91,6 @@ def test_api_return(client, scripts):
     assert client.get("/api/method/test_return_value").get_json() == {"message": "hello"}
 
 
-@pytest.mark.xfail(strict=True, reason="needs frappe.db.get_list(..., run=False) returning the query text (#13)")
 def test_permission_query(client, make_script, admin_headers, scripts):
     make_script("read_query", """
 frappe.response["message"] = [frappe.db.get_list("ToDo", run=False), frappe.db.get_list("ToDo")]
@@ -103,7 +100,6 @@ frappe.response["message"] = [frappe.db.get_list("ToDo", run=False), frappe.db.g
     assert isinstance(rows, list)
 
 
-@pytest.mark.xfail(strict=True, reason="needs exc_type naming the original error, not ScriptError (#7, lead)")
 def test_attribute_error(client, admin_headers, scripts):
     """Raise AttributeError if method not found in Namespace"""
     r = client.post("/api/resource/Note", json={"title": "Test Note: Server Script"}, headers=admin_headers)
@@ -119,7 +115,6 @@ def test_syntax_validation(client, admin_headers, scripts):
     assert "invalid python code" in r.get_json()["exception"].lower(), "Python code validation not working"
 
 
-@pytest.mark.xfail(strict=True, reason="needs exc_type naming the original error, not ScriptError (#7, lead)")
 def test_commit_in_doctype_event(client, admin_headers, scripts):
     save(client, admin_headers, "test_todo_commit", disabled=0)
     r = insert_todo(client, admin_headers, "test me")
@@ -127,7 +122,6 @@ def test_commit_in_doctype_event(client, admin_headers, scripts):
     save(client, admin_headers, "test_todo_commit", disabled=1)
 
 
-@pytest.mark.xfail(strict=True, reason="needs exc_type naming the original error, not ScriptError (#7, lead)")
 def test_add_index_in_doctype_event(client, admin_headers, scripts):
     save(client, admin_headers, "test_add_index", disabled=0)
     r = insert_todo(client, admin_headers, "test me")
@@ -216,7 +210,6 @@ def test_server_script_scheduled(app, client, admin_headers, scripts):
     assert "scheduled_script_w_cron" in _due(app, jan2)
 
 
-@pytest.mark.xfail(strict=True, reason="needs an API script saved without api_method (the lead's decision, #13)")
 def test_server_script_state_changes(app, client, admin_headers, scripts):
     r = client.post("/api/resource/Server Script", headers=admin_headers, json=dict(
         name="scheduled_script_state_change", script_type="Scheduler Event", script='frappe.flags = {"test": True}',

@@ -78,8 +78,11 @@ def test_permissions_limit_commands(client, login_as):
     assert "Expense Claim List" in found and "New Expense Claim" not in found
     login_as("sm@example.com", roles=["System Manager"])
     found = labels(client, "user")
-    assert "User List" in found and "New User" not in found  # users are managed elsewhere
+    assert "User List" in found and "New User" in found  # users are managed on their own desk pages
+    assert client.get("/api/desk/awesomebar?q=new user").get_json()["results"][0]["route"] == "/app/user/new"
     assert labels(client, "system settings")[0] == "System settings"
+    assert labels(client, "script health")[0] == "Script health"
+    assert labels(client, "my settings")[0] == "My settings"
 
 
 def test_actions(client, login_as):

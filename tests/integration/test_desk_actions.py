@@ -7,37 +7,14 @@ import re
 
 import pytest
 
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 EMP, APPR, SM = "emp@example.com", "appr@example.com", "sm@example.com"
 ROLES = {EMP: ["Employee"], APPR: ["Expense Approver"], SM: ["System Manager"]}
 
 
 @pytest.fixture
-def desk(client, login_as):
-    """A logged-in browser session: desk.login(EMP); desk.post(url, data) adds the CSRF token."""
-
-    class Desk:
-        def login(self, email: str) -> Desk:
-            login_as(email, roles=ROLES.get(email))
-            with client.session_transaction() as sess:
-                sess["login_via"] = "desk"  # as after /login: state-changing requests need the token
-            return self
-
-        def token(self) -> str:
-            return CSRF.search(client.get("/app").get_data(as_text=True)).group(1)
-
-        def get(self, url: str, status: int = 200) -> str:
-            r = client.get(url)
-            assert r.status_code == status, (url, r.status_code)
-            return r.get_data(as_text=True)
-
-        def post(self, url: str, data: dict | None = None, token: bool = True):
-            data = dict(data or {})
-            if token:
-                data.setdefault("csrf_token", self.token())
-            return client.post(url, data=data)
-
-    return Desk()
+def desk(desk):
+    desk.default_roles = ROLES
+    return desk
 
 
 @pytest.fixture
@@ -317,3 +294,41 @@ def test_no_create_or_write_permission_is_403(desk, make_claim):
     desk.login("nobody@example.com")
     desk.get(f"/app/expense-claim/{name}", 403)
     assert desk.post(f"/app/expense-claim/{name}", claim_form()).status_code == 403
+
+
+def test_script_messages_show_after_a_desk_save(desk, client, api_keys, site_config):
+    # frappe.msgprint in an After Save script reaches the desk user once the save has redirected.
+    site_config(server_script_enabled=True)
+    r = client.post("/api/resource/Server Script", headers=api_keys("Administrator"), json={
+        "name": "say", "script_type": "DocType Event", "reference_doctype": "ToDo", "doctype_event": "After Save",
+        "script": "frappe.msgprint('Remember to <b>call</b> ' + doc.description)"})
+    assert r.status_code == 200
+    desk.login(EMP)
+    r = desk.post("/app/todo/new", {"description": "the bank", "status": "Open", "priority": "High"})
+    assert r.status_code == 302
+    html = desk.get(r.headers["Location"])
+    assert "Remember to &lt;b&gt;call&lt;/b&gt; the bank" in html  # shown as text, not markup
+    assert "the bank" in html and "saved" in html
+    assert "Remember to" not in desk.get(r.headers["Location"])  # shown once
+
+
+def test_rename_from_the_form_menu(desk, stored):
+    desk.login(SM)
+    r = desk.post("/app/note/new", {"title": "Old title", "content": "c"})
+    assert r.status_code == 302
+    html = desk.get("/app/note/Old%20title")
+    assert "/app/note/Old%20title/rename" in html
+    r = desk.post("/app/note/Old%20title/rename", {"new_name": "New title"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/app/note/New%20title")
+    assert "renamed to New title" in desk.get(r.headers["Location"])
+    assert stored("Note", "New title")["title"] == "New title" and stored("Note", "Old title") is None
+    r = desk.post("/app/note/New%20title/rename", {"new_name": ""})
+    assert "The new name is empty" in desk.get(r.headers["Location"])
+    assert "/rename" not in desk.get("/app/todo/new")  # ToDo cannot be renamed: no menu entry
+
+
+def test_rename_needs_the_csrf_token(desk):
+    desk.login(SM)
+    desk.post("/app/note/new", {"title": "Keep"})
+    r = desk.post("/app/note/Keep/rename", {"new_name": "Gone"}, token=False)
+    assert r.status_code == 400

@@ -169,8 +169,9 @@ def test_no_new_button_without_create_permission(client, login_as):
     assert "New Expense Claim" not in html
     page(client, "/app/expense-claim/new", 403)
     login_as("sm@example.com", roles=["System Manager"])
-    assert "New User" not in page(client, "/app/user")
-    page(client, "/app/user/new", 403)
+    assert "New Server Script Log" not in page(client, "/app/server-script-log")
+    page(client, "/app/server-script-log/new", 403)
+    assert "New User" in page(client, "/app/user")  # users are created on their own page (user_views.py)
 
 
 # -- forms -------------------------------------------------------------------------------------------
@@ -197,7 +198,7 @@ def test_todo_form_widgets(client, login_as):
     html = page(client, "/app/todo/new")
     assert re.search(r'<select id="field-status" name="status"[^>]*>\s*<option value="Open" selected>Open</option>', html)
     assert '<textarea id="field-description" name="description"' in html
-    assert '<input type="date" id="field-date" name="date"' in html
+    assert '<input type="text" id="field-date" name="date" data-fieldtype="Date"' in html
     # Link: a text input with a datalist of names from the target doctype.
     assert re.search(r'id="field-allocated_to"[^>]*list="links-user"', html)
     assert '<datalist id="links-user"><option value="Administrator">' in html
@@ -216,7 +217,7 @@ def test_expense_claim_form_has_an_editable_child_table(client, login_as):
     for name in ("expense_date", "expense_type", "description", "amount"):
         assert f'name="expenses-0-{name}"' in html  # the spare row: add a row without JavaScript
     assert 'value="add:expenses"' in html and "Add Row" in html
-    assert 'type="date" id="expenses-0-expense_date"' in html
+    assert 'type="text" id="expenses-0-expense_date" name="expenses-0-expense_date" data-fieldtype="Date"' in html
     assert 'type="number" id="expenses-0-amount"' in html
     assert "js/form.js" in html
 
@@ -229,8 +230,8 @@ def test_expense_claim_form_has_an_editable_child_table(client, login_as):
     ("Int", 'type="number"'),
     ("Float", 'step="any"'),
     ("Currency", 'inputmode="decimal"'),
-    ("Date", 'type="date"'),
-    ("Datetime", 'type="datetime-local"'),
+    ("Date", 'placeholder="yyyy-mm-dd"'),
+    ("Datetime", 'placeholder="yyyy-mm-dd HH:mm:ss"'),
     ("Check", 'type="checkbox"'),
     ("Link", 'list="links-user"'),
     ("Password", 'type="password"'),
@@ -252,16 +253,29 @@ def test_existing_document_form_shows_stored_values(client, login_as, make_doc):
     name = make_doc("Expense Claim", user="emp@example.com", employee_name="Emma", remark="taxi",
                     expenses=[{"expense_type": "Taxi", "amount": 12.5}, {"expense_type": "Lunch", "amount": 8}])
     html = page(client, f"/app/expense-claim/{name}")
-    assert f"<h1>{name}" in html and 'value="Emma"' in html and ">taxi</textarea>" in html
+    assert f'<h1><span class="title-text">{name}</span>' in html and 'value="Emma"' in html and ">taxi</textarea>" in html
     assert 'name="expenses-0-expense_type" data-fieldtype="Data"' in html
     assert 'value="Taxi"' in html and 'value="12.50"' in html and 'value="Lunch"' in html
     assert re.search(r'name="modified" value="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d', html)
 
 
-def test_read_only_doctype_form_has_no_save(client, login_as):
+def test_read_only_doctype_form_has_no_save(client, login_as, app):
+    import datetime as dt
+
+    from webapp.runtime import logs
+
+    with app.app_context():
+        logs.record(server_script="s", script_type="API", trigger="s GET", user="Administrator",
+                    started=dt.datetime(2026, 1, 2, 3, 4, 5), duration_ms=1.5, status="Success", output="", error="")
+        logs.flush()
+        from webapp.services import documents
+        from webapp.services.context import acting_as
+
+        with acting_as("Administrator"):
+            name = documents.get_list("Server Script Log", pluck="name")[0]
     login_as("sm@example.com", roles=["System Manager"])
-    html = page(client, "/app/user/sm@example.com")
-    assert 'value="sm@example.com"' in html and " disabled" in html
+    html = page(client, f"/app/server-script-log/{name}")
+    assert 'value="2026-01-02 03:04:05"' in html and 'value="1.5 ms"' in html and " disabled" in html
     assert ">Save</button>" not in html and ">Delete</button>" not in html
 
 

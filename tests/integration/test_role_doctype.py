@@ -1,5 +1,5 @@
-"""The Role doctype (#13): a read-only list of the roles users can have, over REST, in the desk and
-to scripts."""
+"""The Role doctype (#13): the roles users can have, over REST, in the desk and to scripts; System
+Managers add roles, the standard ones stay as they are."""
 
 from __future__ import annotations
 
@@ -18,13 +18,17 @@ def test_roles_are_listed_over_rest(client, api_keys):
     assert client.get("/api/resource/Role/Nope", headers=admin).status_code == 404
 
 
-def test_roles_are_read_only(client, api_keys):
+def test_system_managers_add_roles_and_the_standard_ones_stay(client, api_keys):
     admin = api_keys("Administrator")
-    assert client.post("/api/resource/Role", json={"role_name": "Hacker"}, headers=admin).status_code in (403, 417)
-    assert client.put("/api/resource/Role/Employee", json={"role_name": "X"}, headers=admin).status_code in (403, 417)
-    assert client.delete("/api/resource/Role/Employee", headers=admin).status_code in (403, 417)
+    r = client.post("/api/resource/Role", json={"role_name": "Auditor"}, headers=admin)
+    assert r.status_code == 200 and r.get_json()["data"]["name"] == "Auditor"
+    assert r.get_json()["data"]["disabled"] == 0 and r.get_json()["data"]["desk_access"] == 1
+    assert client.delete("/api/resource/Role/Employee", headers=admin).status_code == 417
+    emp = api_keys("emp@example.com", roles=["Employee"])
+    assert client.post("/api/resource/Role", json={"role_name": "Hacker"}, headers=emp).status_code == 403
     names = [r["name"] for r in client.get("/api/resource/Role", headers=admin).get_json()["data"]]
-    assert "Hacker" not in names and "Employee" in names
+    assert "Hacker" not in names and {"Employee", "Auditor"} <= set(names)
+    assert client.delete("/api/resource/Role/Auditor", headers=admin).status_code == 200
 
 
 def test_only_system_managers_read_roles(client, api_keys):

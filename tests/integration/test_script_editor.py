@@ -13,7 +13,7 @@ def test_editor_wiring_and_templates(client, login_as):
     assert 'data-validate-url="/api/desk/validate_script"' in html
     completions = json.loads(re.search(r"data-completions='([^']+)'", html).group(1).replace("&#34;", '"'))
     assert "frappe.get_doc" in completions and "doc.save" in completions
-    assert "Change value before save" in html and "Hello API" in html
+    assert "ToDo: change a value before save" in html and "Hello API" in html
     assert "build/editor.js" in html
 
 
@@ -104,5 +104,5 @@ def test_log_list_filters_by_script_status_and_date(client, login_as, site_confi
     html = client.get("/app/server-script-log?started=2026-01-15").get_data(as_text=True)
     assert 'name="started_to"' in html and 'value="2026-01-15"' in html  # the chosen range is kept
     bad = client.get("/app/server-script-log?started=15/01/2026").get_data(as_text=True)
-    assert "is not a date; use YYYY-MM-DD" in bad
+    assert "is not a date; use yyyy-mm-dd" in bad
     assert "good_one" in bad and "bad_one" in bad  # the bad filter is not applied

@@ -29,6 +29,7 @@ TODO = DocType(
 NOTE = DocType(
     "Note",
     naming="field:title",
+    allow_rename=True,
     title_field="title",
     permissions=EVERYONE,
     fields=[
@@ -41,6 +42,7 @@ NOTE = DocType(
 TASK = DocType(
     "Task",
     naming="TASK-.#####",
+    allow_rename=True,
     title_field="subject",
     permissions=EVERYONE,
     fields=[
@@ -86,7 +88,8 @@ EXPENSE_CLAIM = DocType(
     ],
 )
 
-HAS_ROLE = DocType("Has Role", istable=True, customizable=False, fields=[Field("role", "Data", reqd=True, in_list_view=True)])
+HAS_ROLE = DocType("Has Role", istable=True, customizable=False,
+                   fields=[Field("role", "Link", options="Role", reqd=True, in_list_view=True)])
 
 USER = DocType(
     "User",
@@ -103,19 +106,25 @@ USER = DocType(
     ],
 )
 
-# The roles users can have (seeded by init-db; `create-user --role` names them). Read-only, as User:
-# it lets Frappe scripts and fixtures that name roles check them against real data.
+# The roles users can have. The built-in ones are seeded by init-db and cannot be renamed or
+# deleted (services/roles.py); System Managers add more, and Frappe fixtures that name roles load.
 ROLE = DocType(
     "Role",
     naming="field:role_name",
     title_field="role_name",
-    read_only=True,
-    customizable=False,
+    customizable=False,  # its table is the app's own (webapp/models/user.py)
     module="Core",
     sort_field="name",
     sort_order="asc",
-    permissions=[Perm(SM, read=True)],
-    fields=[Field("role_name", "Data", reqd=True, unique=True, in_list_view=True)],
+    allow_rename=True,
+    permissions=[Perm(SM, read=True, write=True, create=True, delete=True)],
+    fields=[
+        Field("role_name", "Data", reqd=True, unique=True, in_list_view=True),
+        Field("disabled", "Check", default=0, in_list_view=True, in_standard_filter=True,
+              description="A disabled role is taken away from every user who has it"),
+        Field("desk_access", "Check", default=1, in_list_view=True,
+              description="Kept as Frappe has it (its fixtures carry it); this desk does not read it"),
+    ],
 )
 
 BUILTIN_DOCTYPES = [TODO, NOTE, TASK, EXPENSE_CLAIM_DETAIL, EXPENSE_CLAIM, HAS_ROLE, USER, ROLE]

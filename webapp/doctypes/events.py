@@ -5,7 +5,7 @@ from __future__ import annotations
 EVENTS = (
     "before_insert", "before_naming", "before_validate", "validate", "before_submit", "after_insert", "on_update",
     "on_submit", "before_cancel", "on_cancel", "before_update_after_submit", "on_update_after_submit", "on_trash",
-    "after_delete", "before_print",
+    "after_delete", "before_print", "before_rename", "after_rename",
 )
 
 # Server Script's `doctype_event` names -> Frappe's method names.
@@ -24,4 +24,6 @@ DOCTYPE_EVENT_MAP = {
     "Before Save (Submitted Document)": "before_update_after_submit",
     "After Save (Submitted Document)": "on_update_after_submit",
     "Before Print": "before_print",
+    "Before Rename": "before_rename",
+    "After Rename": "after_rename",
 }

@@ -105,6 +105,20 @@ class Perm:
     if_owner: bool = False  # the row applies only to documents the user owns (Frappe's "Only If Creator")
 
 
+@dataclass(frozen=True)
+class Index:
+    """An index of a doctype's table: `fields` in order; with `where` (SQL from a declaration, never
+    from users), only the rows it holds for, so the other rows cost nothing to insert. A query uses
+    a partial index when its WHERE contains that same condition, written the same way."""
+
+    fields: tuple[str, ...]
+    where: str | None = None
+    suffix: str = ""  # tells apart two indexes on the same fields
+
+    def name(self, table_name: str) -> str:
+        return f"ix_{table_name}_{'_'.join(self.fields)}{'_' + self.suffix if self.suffix else ''}"
+
+
 @dataclass
 class DocType:
     name: str
@@ -139,6 +153,11 @@ class DocType:
     # False: Custom Fields and Property Setters cannot change it (its rows are managed elsewhere,
     # or it is part of the customization machinery itself).
     customizable: bool = True
+    # Frappe's allow_rename: documents may be renamed (links to them follow).
+    allow_rename: bool = False
+    # Indexes beyond the fields' own, as Frappe's `frappe.db.add_index(doctype, fields)` in
+    # `on_doctype_update`: on several columns, or partial (only the rows a condition holds for).
+    indexes: tuple[Index, ...] = ()
 
     def __post_init__(self) -> None:
         # Immutable contents: scripts can read a document's meta, and RestrictedPython does not

@@ -65,6 +65,19 @@ def all_doctypes() -> list[DocType]:
     return list(current().by_name.values())
 
 
+def child_meta(f: Field) -> DocType:
+    """The doctype of a Table field's rows."""
+    meta = get(f.options or "")
+    if meta is None:  # pragma: no cover - a declaration error
+        raise LookupError(f"Table field {f.fieldname} points to unknown doctype {f.options}")
+    return meta
+
+
+def visible_fields(meta: DocType) -> list[Field]:
+    """The fields a form or print view shows (not the hidden ones)."""
+    return [f for f in meta.fields if not f.hidden]
+
+
 def builtin(name: str) -> DocType | None:
     """The declaration in code, without any customization (None for a user doctype)."""
     return _BUILTIN.get(name)
@@ -133,6 +146,9 @@ def table(doctype: DocType) -> sa.Table:
             indexes.append(sa.Index(index_name(doctype.table_name, f.fieldname), f.fieldname))
         elif f.unique and not inline:
             indexes.append(sa.Index(index_name(doctype.table_name, f.fieldname, prefix="uq"), f.fieldname, unique=True))
+    indexes += [sa.Index(ix.name(doctype.table_name), *ix.fields,
+                         **({"sqlite_where": sa.text(ix.where), "postgresql_where": sa.text(ix.where)} if ix.where else {}))
+                for ix in doctype.indexes]
     t = sa.Table(doctype.table_name, sa.MetaData(), *cols, *indexes)
     doctype.__dict__["_table"] = t
     return t

@@ -40,7 +40,7 @@ class AttrDict(dict):
 _dict = AttrDict  # the name scripts know it by
 
 _METHODS = frozenset({
-    "get", "set", "append", "as_dict", "is_new", "get_doc_before_save", "has_value_changed", "save", "insert",
+    "get", "set", "append", "as_dict", "is_new", "get_doc_before_save", "has_value_changed", "save", "insert", "rename",
     "submit", "cancel", "delete", "reload", "db_set", "flags", "meta", "run_method", "update", "get_title",
     "check_permission", "is_submittable",
 })
@@ -231,6 +231,12 @@ class Document:
     def delete(self, ignore_permissions: bool = False) -> None:
         _lifecycle().delete(self.doctype, self.name, ignore_permissions=ignore_permissions)
 
+    def rename(self, name: str, merge: bool = False) -> Document:
+        """Frappe's doc.rename(): this document takes the new name (links follow)."""
+        renamed = _lifecycle().rename(self.doctype, self.name, name, merge=merge)
+        self._load(renamed._data)
+        return self
+
     def reload(self) -> Document:
         fresh = _lifecycle().get_doc(self.doctype, self.name, check_permission=False)
         self._load(fresh._data)
@@ -254,6 +260,7 @@ class Lifecycle(Protocol):
     def delete(self, doctype: str, name: str, ignore_permissions: bool = ...) -> None: ...
     def get_doc(self, doctype: str, name: Any = ..., *, check_permission: bool = ...) -> Document: ...
     def db_set(self, doc: Document, values: dict[str, Any], update_modified: bool = ...) -> None: ...
+    def rename(self, doctype: str, old: str, new: str, merge: bool = ...) -> Document: ...
     def check_permission(self, doc: Document, ptype: str = ...) -> None: ...
 
 

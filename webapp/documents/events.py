@@ -9,7 +9,9 @@ from webapp import hooks
 from webapp.doctypes.events import EVENTS
 
 
-def fire(doc: Any, event: str) -> None:
+def fire(doc: Any, event: str, **details: Any) -> None:
+    """`details` are what Frappe passes a controller's method beside the document (a rename's
+    old_name, new_name and merge); controllers and listeners get them as keywords."""
     if event not in EVENTS:
         raise ValueError(f"Unknown event {event}")
     wiring = hooks.current()
@@ -17,6 +19,6 @@ def fire(doc: Any, event: str) -> None:
     if controller is not None:
         method = getattr(controller, event, None)
         if method is not None:
-            method(doc)
+            method(doc, **details)
     for listener in tuple(wiring.doc_listeners):
-        listener(doc, event)
+        listener(doc, event, **details)

@@ -188,6 +188,28 @@ def delete_row(meta: DocType, name: str) -> None:
     _session().execute(sa.delete(t).where(t.c.name == name))
 
 
+def rename_row(meta: DocType, old: str, new: str) -> None:
+    """The row and its child rows take the new name."""
+    t = registry.table(meta)
+    for f in meta.table_fields:
+        ct = registry.table(registry.get(f.options))
+        _session().execute(sa.update(ct).where(ct.c.parent == old, ct.c.parenttype == meta.name).values(parent=new))
+    _session().execute(sa.update(t).where(t.c.name == old).values(name=new))
+
+
+def relink(target: str, old: str, new: str) -> int:
+    """Every Link field to doctype `target` that names `old` now names `new` (all doctypes, child
+    rows too); the number of values changed."""
+    changed = 0
+    for meta in registry.all_doctypes():
+        t = registry.table(meta)
+        for f in meta.data_fields:
+            if f.fieldtype == "Link" and f.options == target and f.fieldname in t.c:
+                col = t.c[f.fieldname]
+                changed += _session().execute(sa.update(t).where(col == old).values({f.fieldname: new})).rowcount
+    return changed
+
+
 def select_runner(query) -> list:
     """Runs a list query (the default; a guarded runner replaces it for SQL-text conditions)."""
     return _session().execute(query).all()

@@ -18,6 +18,8 @@ BUILTIN_ROLES = ("System Manager", "Expense Approver", "Employee")
 class Role(StandardColumns, db.Model):
     __tablename__ = "tabRole"
     role_name: Mapped[str] = mapped_column(String(140), nullable=False)
+    disabled: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+    desk_access: Mapped[int] = mapped_column(Integer, default=1, server_default="1", nullable=False)
 
 
 class HasRole(StandardColumns, db.Model):

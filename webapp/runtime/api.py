@@ -179,6 +179,10 @@ def call(method: str, *args: Any, **kwargs: Any) -> Any:
     ctx = _current()
     if methods.is_builtin(method):
         return methods.call_builtin_from_script(method, dict(kwargs), ctx.user)
+    if method not in cache.current().api and not any(
+            i.api_method == method for i in cache.current().by_name.values() if i.script_type == "API"):
+        raise errors.PermissionError(f"frappe.call: {method!r} is not a whitelisted method: call the API Method "
+                                     "of an API Server Script, or a built-in method (ping, frappe.client.*)")
     form = AttrDict(ctx.form_dict)
     form.update(kwargs)
     child = run_nested(method, form, by_method=True)

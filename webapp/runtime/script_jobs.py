@@ -62,6 +62,9 @@ def run_api_script(method: str, form_dict: dict[str, Any], user: str) -> str:
                 if not _user_may_act(user):
                     raise errors.PermissionError(f"User {user} is disabled or deleted: the job was not run")
                 script_settings.require_enabled()
+                if info is None and methods.is_builtin(method):
+                    methods.call_builtin_from_script(method, dict(form_dict), user)  # failures: logged below
+                    return "Success"
                 if info is None:
                     raise errors.DoesNotExistError(f"No API Server Script with API Method {method!r}")
                 if info.disabled:
@@ -90,9 +93,6 @@ def _current() -> RunContext:
 
 def _api_script(method: str) -> cache.ScriptInfo:
     """The enabled API script answering `method`, or a clear error naming the method."""
-    if methods.is_builtin(method):
-        raise errors.ValidationError(f"frappe.enqueue runs API Server Scripts; {method!r} is a built-in method "
-                              "(call it with frappe.call)")
     smap = cache.current()
     info = smap.api.get(method)
     if info is not None:
@@ -100,16 +100,17 @@ def _api_script(method: str) -> cache.ScriptInfo:
     for other in smap.by_name.values():
         if other.script_type == "API" and other.api_method == method and other.disabled:
             raise errors.ValidationError(f"frappe.enqueue: Server Script {other.name!r} (API Method {method!r}) is disabled")
-    raise errors.DoesNotExistError(f"frappe.enqueue: no API Server Script with API Method {method!r}")
+    raise errors.PermissionError(f"frappe.enqueue: {method!r} is not a whitelisted method: give the API Method of an "
+                                 "API Server Script, or a built-in method (ping, frappe.client.*)")
 
 
 def enqueue(method: Any, queue: Any = "default", timeout: Any = None, event: Any = None, is_async: Any = True,
             job_name: Any = None, now: Any = False, enqueue_after_commit: Any = False, at_front: Any = False,
             job_id: Any = None, deduplicate: Any = False, on_success: Any = None, on_failure: Any = None,
             **kwargs: Any) -> Any:
-    """Run the API script `method` later in the job queue, as this user, with `kwargs` as its
-    form_dict; queued when the operation commits. `now=True` (or `is_async=False`) runs it at once
-    as a nested call and returns what `frappe.call` would. Frappe's other job options (timeout,
+    """Run the API script `method` (or a whitelisted built-in method) later in the job queue, as
+    this user, with `kwargs` as its form_dict; queued when the operation commits. `now=True` (or
+    `is_async=False`) runs it at once as a nested call and returns what `frappe.call` would. Frappe's other job options (timeout,
     job_name, at_front, ...) are accepted; the script's own budget bounds the run."""
     ctx = _current()
     if not isinstance(method, str) or not method:
@@ -119,22 +120,29 @@ def enqueue(method: Any, queue: Any = "default", timeout: Any = None, event: Any
     if deduplicate:
         raise errors.ValidationError("frappe.enqueue: deduplicate is not available to Server Scripts")
     queue = jobs.check_queue(queue)
-    info = _api_script(method)
-    api.check_guest(info, ctx.user)
-    if now or not is_async:
-        child = api.run_nested(method, AttrDict(kwargs), by_method=True)
-        return child.flags or child.response.get("message")  # plain data, copied inside the child's run
+    user = ctx.user
+    if methods.is_builtin(method):
+        methods.check_builtin_for_script(method, user)
+        if now or not is_async:
+            return methods.call_builtin_from_script(method, dict(kwargs), user)
+        log_as = method
+    else:
+        info = _api_script(method)
+        api.check_guest(info, user)
+        if now or not is_async:
+            child = api.run_nested(method, AttrDict(kwargs), by_method=True)
+            return child.flags or child.response.get("message")  # plain data, copied inside the child's run
+        log_as = info.name
     ensure_writable("queue a job")
     memo = transaction_memo()
     if memo is not None:
         memo["jobs_queued"] = memo.get("jobs_queued", 0) + 1
         if memo["jobs_queued"] > MAX_JOBS_PER_OPERATION:
             raise errors.ValidationError(f"frappe.enqueue: at most {MAX_JOBS_PER_OPERATION} jobs per operation")
-    user = ctx.user
     trigger = trigger_of(method)
 
     def could_not_queue(exc: BaseException) -> None:
-        record_failure(info.name, user, trigger, f"The job could not be queued: {exc}")
+        record_failure(log_as, user, trigger, f"The job could not be queued: {exc}")
 
     jobs.enqueue("server_script", queue, on_error=could_not_queue, method=method, form_dict=kwargs, user=user)
     return None

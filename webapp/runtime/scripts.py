@@ -25,10 +25,12 @@ from webapp.services.run_context import RunContext
 
 # -- one run --------------------------------------------------------------------------------------
 def _error_text(result) -> str:
+    """The log's error: class, message and line ("ValidationError (line 2)" when it has no message)."""
     if result.error is None:
         return ""
     where = f" (line {result.lineno})" if result.lineno else ""
-    return f"{type(result.error).__name__}: {result.error}{where}"
+    message = str(result.error).strip()
+    return f"{type(result.error).__name__}: {message}{where}" if message else f"{type(result.error).__name__}{where}"
 
 
 def _as_error(info: cache.ScriptInfo, result) -> BaseException:
@@ -36,7 +38,7 @@ def _as_error(info: cache.ScriptInfo, result) -> BaseException:
     line = f" at line {result.lineno}" if result.lineno else ""
     if isinstance(exc, errors.FrappeError):
         if not exc.message:
-            exc.args = (f"{type(exc).__name__} raised by Server Script {info.name!r}{line}",)
+            exc.args = (f"{type(exc).__name__} raised by Server Script {info.name!r}{line or ' (line unknown)'}",)
         return exc
     if isinstance(exc, SandboxError):
         # Named once, by the run it stopped: the runs it passes through on its way out (nested
@@ -45,7 +47,9 @@ def _as_error(info: cache.ScriptInfo, result) -> BaseException:
             exc.args = (f"Server Script {info.name!r} stopped{line}: {exc}",)
             exc._named = True  # type: ignore[attr-defined]
         return exc
-    return errors.ScriptError(f"Server Script {info.name!r} failed{line}: {type(exc).__name__}: {exc}")
+    error = errors.ScriptError(f"Server Script {info.name!r} failed{line}: {type(exc).__name__}: {exc}")
+    error.frappe_exc_type = type(exc).__name__  # clients branch on the original class, as with Frappe
+    return error
 
 
 # -- what leaves a run ----------------------------------------------------------------------------
@@ -121,9 +125,10 @@ def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | N
 
 
 # -- document events ------------------------------------------------------------------------------
-def on_document_event(doc: Document, event: str) -> None:
+def on_document_event(doc: Document, event: str, **details: Any) -> None:
     """The app's document listener: the scripts on `doc`'s doctype and this event, in order of name,
-    as one run group."""
+    as one run group. An event's details (a rename's old_name, new_name, merge) are globals of
+    the scripts beside `doc`."""
     if not doc.meta.script_events:
         return
     scripts = cache.current().events.get((doc.doctype, event))
@@ -136,7 +141,7 @@ def on_document_event(doc: Document, event: str) -> None:
     with RunGroup(budget) as group:  # one watchdog registration for the event's scripts, each its own budget
         for info in scripts:
             run(info, RunContext(info.name, "DocType Event", user), f"{info.doctype_event} {about}", doc,
-                request_info(), None, budget, group, engine)
+                request_info(), dict(details) if details else None, budget, group, engine)
 
 
 def request_info() -> ReadOnlyNamespace | None:

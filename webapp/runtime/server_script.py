@@ -13,7 +13,7 @@ from webapp.doctypes.events import DOCTYPE_EVENT_MAP
 from webapp.doctypes.server_script import EVENT_FREQUENCIES, SCRIPT_TYPES
 from webapp.runtime import cache, scheduler
 from webapp.sandbox import ALLOWED_MODULES, ScriptCompileError, compile_script
-from webapp.services import documents, methods
+from webapp.services import documents, messages, methods
 from webapp.services.context import acting_user
 from webapp.services.permissions import roles_of
 
@@ -114,6 +114,14 @@ def validate(doc) -> None:
         raise bad(f"Invalid Python code on line {err['line']}: {err['message']}", "script")
 
 
+def reference_doctype_options() -> list[str]:
+    """The doctypes a script can follow, read from the registry when asked (so doctypes added while
+    the app runs are offered): not child tables (as in Frappe, they are reached through their
+    parent), not doctypes closed to scripts or to script events (the Server Script doctypes)."""
+    return sorted(dt.name for dt in registry.all_doctypes()
+                  if not dt.istable and dt.script_access and dt.script_events)
+
+
 def _reference_doctype(doc, bad, stype: str):
     ref = doc.get("reference_doctype")
     if not ref:
@@ -150,7 +158,14 @@ def _validate_doc_event(doc, bad) -> None:
 def _validate_api(doc, bad) -> None:
     method = str(doc.get("api_method") or "").strip()
     if not method:
-        raise bad("An API script needs an API Method name", "api_method")
+        # Saved as Frappe saves it (a script being written, or one switched from another type), but
+        # nothing can call it until it has a method name: say so.
+        doc._data["api_method"] = None
+        messages.add_message(f"Server Script {doc.get('name')!r} has no API Method yet: nobody can call it until you "
+                           "give it one (it is then served at /api/method/<API Method>)", title="Not callable yet",
+                           indicator="orange")
+        _validate_rate_limit(doc, bad)
+        return
     if not set(method) <= API_METHOD_CHARS or method.startswith((".", "-")):
         raise bad("API Method may contain only letters, digits, '_', '.' and '-'", "api_method")
     if methods.is_builtin(method) or method.startswith("frappe."):
@@ -162,6 +177,10 @@ def _validate_api(doc, bad) -> None:
     if taken:
         raise errors.DuplicateEntryError(f"API Method {method!r} is already used by Server Script "
                                          f"{taken[0]['name']!r}").for_fields("api_method")
+    _validate_rate_limit(doc, bad)
+
+
+def _validate_rate_limit(doc, bad) -> None:
     if doc.get("enable_rate_limit"):
         try:
             count, seconds = int(doc.get("rate_limit_count") or 0), int(doc.get("rate_limit_seconds") or 0)

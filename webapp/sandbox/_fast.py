@@ -19,6 +19,10 @@ _slow_mul = _g.guarded_mul
 _slow_mod = _g.guarded_mod
 _slow_write = _g.guarded_write
 _builtin_iter = iter
+_enumerate = enumerate
+_slow_enumerate = _g.guarded_enumerate
+_stepwise = _g._stepwise
+_LONG = _g.RANGE_FAST_MAX
 
 
 def mul(a, b):
@@ -64,6 +68,17 @@ def write(obj):
     if type(obj) in _BUILTIN_WRITABLE:
         return obj
     return _slow_write(obj)
+
+
+def enumerate_(iterable, start=0):
+    """``enumerate()``: over a long flat sequence, the Python-level stepping of guards._adapter
+    (so ``list(enumerate(b))`` grows under the watchdog); hot in loops, hence compiled here."""
+    t = type(iterable)
+    if t is str or t is list or t is tuple or t is bytes or t is bytearray:
+        if len(iterable) > _LONG:
+            return _stepwise(_enumerate(iterable, start))
+        return _enumerate(iterable, start)
+    return _slow_enumerate(iterable, start)
 
 
 def compiled():

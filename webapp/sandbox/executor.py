@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import decimal
 import importlib.util
 import os
+import sys
 import time
 import types
 from collections.abc import Callable
@@ -83,6 +85,7 @@ def fast_from_source() -> types.ModuleType:
 _fast = _load_fast()
 _BUILTINS = guards.base_builtins()
 _BUILTINS["__import__"] = guarded_import
+_BUILTINS["enumerate"] = _fast.enumerate_
 _SCRIPT_BUILTINS = dict(_BUILTINS)  # what safe_builtins() answers: the builtins without the guards
 
 # The guard names the compiled code calls. They live in the builtins every run shares, not in each
@@ -105,6 +108,7 @@ _GUARDS: dict[str, Any] = {
     "_mod_": _fast.mod,
     "_floordiv_": guards.guarded_floordiv,
     "_format_": guards.guarded_format_value,
+    "_intfmt_": guards.guarded_int_format,
     # for the inline type tests the policy emits (names a script cannot rebind)
     "_type_": type,
     "_int_": int,
@@ -182,7 +186,7 @@ class RunGroup:
     The group's ``limits.max_recursion`` applies to all its runs.
     """
 
-    __slots__ = ("limits", "state")
+    __slots__ = ("limits", "state", "host_decimal")
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or DEFAULT_LIMITS
@@ -191,13 +195,19 @@ class RunGroup:
     def __enter__(self) -> RunGroup:
         if current_state() is not None:
             return self
+        _check_int_str_limit()
         state = RunState(self.limits)
         set_current_state(state)
+        # Scripts compute under the sandbox's decimal context (bounded exponents); the thread's
+        # own is put back when the group ends.
+        self.host_decimal = _getcontext()
+        _setcontext(guards.DECIMAL_CONTEXT)
         try:
             WATCHDOG.register(state, stack_depth() + GROUP_FRAMES + self.limits.max_recursion + RECURSION_MARGIN)
         except BaseException:
             WATCHDOG.unregister(state)
             set_current_state(None)
+            _setcontext(self.host_decimal)
             raise
         self.state = state
         return self
@@ -219,6 +229,20 @@ class RunGroup:
             WATCHDOG.unregister(state)  # disarmed between runs: no kill is pending here
         finally:
             set_current_state(None)
+            _setcontext(self.host_decimal)
+
+
+_getcontext = decimal.getcontext
+_setcontext = decimal.setcontext
+# Python's own cap on int <-> decimal str conversions (quadratic in C) is what keeps str(n), int(s)
+# and '%d' cheap in scripts; the sandbox refuses to run with it lifted.
+INT_STR_DIGITS = 4300
+
+
+def _check_int_str_limit() -> None:
+    digits = sys.get_int_max_str_digits()
+    if digits == 0 or digits > INT_STR_DIGITS:
+        sys.set_int_max_str_digits(INT_STR_DIGITS)
 
 
 def _globals_for(namespace: dict[str, Any], state: RunState, own: bool) -> dict[str, Any]:
@@ -236,7 +260,19 @@ def _globals_for(namespace: dict[str, Any], state: RunState, own: bool) -> dict[
     return g
 
 
+def _handed_module(g: dict[str, Any]) -> BaseException | None:
+    """A real module among the names a caller handed the script (the Script API gives read-only
+    stand-ins only): refused before the script runs, as Frappe's sandbox refuses reading one."""
+    for name, value in g.items():
+        if type(value) is types.ModuleType:
+            return SyntaxError(f"a script cannot be handed a module ({name!r} is {value.__name__!r})")
+    return None
+
+
 def _exec(compiled: CompiledScript, g: dict[str, Any], finish: Finish | None = None) -> BaseException | None:
+    refused = _handed_module(g)
+    if refused is not None:
+        return refused
     try:
         try:
             exec(compiled.code, g)  # noqa: S102 - compiled under the sandbox policy

@@ -9,9 +9,11 @@ because an asynchronous kill cannot interrupt a running C call.
 from __future__ import annotations
 
 import builtins
+import decimal
 import functools
 import operator
 import string
+import sys
 import types
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -30,6 +32,8 @@ BLOCKED_ATTRS = frozenset({
     "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "cr_origin", "ag_frame", "ag_code",
     "ag_await", "f_back", "f_globals", "f_locals", "f_builtins", "f_code", "f_trace",
     "co_code", "func_globals", "func_code", "im_func", "im_self", "im_class",
+    # the regex package's str.format-style expansion (``Match.expandf("{0.__class__}")``)
+    "expandf",
 })
 BLOCKED_PREFIXES = ("_", "gi_", "ag_", "cr_", "f_", "tb_", "co_", "func_", "im_")
 # Refused only on some objects: AttributeError.obj leaks the object (CVE-2024-47532);
@@ -55,15 +59,18 @@ def attr_name_allowed(name: str) -> bool:
 
 
 # name -> True (fine), False (refused), None (depends on the object). Names come from the compiled
-# source, so the cache stays small; bounded anyway.
+# source; only short ones are kept, at most _CACHE_MAX of them (bounded in bytes).
 _name_verdicts: dict[str, bool | None] = {}
+_CACHE_MAX = 4096
 
 
 def _name_verdict(name: str) -> bool | None:
     if type(name) is not str:
         raise TypeError("attribute name must be a str")
     verdict = None if name in _TYPE_SENSITIVE else attr_name_allowed(name)
-    if len(_name_verdicts) < 10000:
+    if len(name) <= 64:
+        if len(_name_verdicts) >= _CACHE_MAX:
+            _name_verdicts.clear()
         _name_verdicts[name] = verdict
     return verdict
 
@@ -140,8 +147,13 @@ def _join(obj: Any) -> Callable[..., Any]:
 
     def join(iterable: Iterable[Any]) -> Any:
         items = iterable if type(iterable) in (list, tuple) else list(iterable)
-        if len(obj) and len(items) > 1:
-            _check_len(len(obj) * (len(items) - 1), "join()")
+        if len(items) > 1:
+            size = len(obj) * (len(items) - 1)
+            try:
+                size += sum(map(len, items))
+            except TypeError:
+                pass  # not all strings: join() says so
+            _check_len(size, "join()")
         return real(items)
 
     return join
@@ -159,7 +171,20 @@ def _translate(obj: Any) -> Callable[..., Any]:
     return translate
 
 
+def _encode(obj: Any) -> Callable[..., Any]:
+    real = obj.encode  # AttributeError for bytes, as without the hook
+    if len(obj) < _CHECK_ITEMS:
+        return real
+
+    def encode(*args: Any, **kwargs: Any) -> Any:
+        _check_len(len(obj) * 4, "encode()")  # up to 4 bytes a character (utf-32)
+        return real(*args, **kwargs)
+
+    return encode
+
+
 _STR_HOOKS: dict[str, Callable[[Any], Callable[..., Any]]] = {
+    "encode": _encode,
     "ljust": lambda o: _pad_method(o, "ljust"),
     "rjust": lambda o: _pad_method(o, "rjust"),
     "center": lambda o: _pad_method(o, "center"),
@@ -184,8 +209,24 @@ def _int_to_bytes(obj: int) -> Callable[..., bytes]:
     return to_bytes
 
 
+def _int_from_bytes(cls: type) -> Callable[..., int]:
+    real = cls.from_bytes
+
+    def from_bytes(data: Any, byteorder: str = "big", *, signed: bool = False) -> int:
+        if not hasattr(data, "__len__"):
+            data = list(data)
+        _int_bits_check(len(data) * 8)
+        return real(data, byteorder, signed=signed)
+
+    return from_bytes
+
+
 def _int_hook(obj: Any, name: str) -> Any:
-    return _int_to_bytes(obj) if name == "to_bytes" else None
+    if name == "to_bytes":
+        return _int_to_bytes(obj)
+    if name == "from_bytes":
+        return _int_from_bytes(type(obj))
+    return None
 
 
 def _type_hook(obj: Any, name: str) -> Any:
@@ -194,9 +235,20 @@ def _type_hook(obj: Any, name: str) -> Any:
     real = obj._real if isinstance(obj, _GuardedTypeMeta) else obj
     if name in _STR_HOOKS and issubclass(real, _STR_TYPES):
         raise AttributeError(f"use the method on a value instead: x.{name}(...)")
-    if name == "to_bytes" and issubclass(real, int):
-        raise AttributeError("use the method on a value instead: n.to_bytes(...)")
+    if issubclass(real, int):
+        if name == "to_bytes":
+            raise AttributeError("use the method on a value instead: n.to_bytes(...)")
+        if name == "from_bytes":
+            return _int_from_bytes(real)
+    for base in real.__mro__:
+        hook = _CLASS_HOOKS.get(base)
+        if hook is not None:
+            return hook(obj, name)
     return None
+
+
+# Hooks that also answer reads on the class itself (``datetime.strptime``), by class.
+_CLASS_HOOKS: dict[type, Callable[[Any, str], Any]] = {}
 
 
 def _module_hook(obj: Any, name: str) -> Any:
@@ -223,6 +275,15 @@ for _ftype in (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
 _hooks_by_type: dict[type, Callable[[Any, str], Any] | None] = {}
 
 
+def add_attr_hook(tp: type, hook: Callable[[Any, str], Any], *, on_class: bool = False) -> None:
+    """Let ``hook(obj, name)`` answer the run-time checked attribute reads on ``tp`` (and its
+    subclasses; with ``on_class``, on those classes too): a value, or None for the plain read."""
+    _ATTR_HOOKS[tp] = hook
+    if on_class:
+        _CLASS_HOOKS[tp] = hook
+    _hooks_by_type.clear()
+
+
 def _hook_for(tp: type) -> Callable[[Any, str], Any] | None:
     """The hook of ``tp`` or of its nearest hooked base: a ``str`` subclass gets the str hook."""
     try:
@@ -234,7 +295,9 @@ def _hook_for(tp: type) -> Callable[[Any, str], Any] | None:
         hook = _ATTR_HOOKS.get(base)
         if hook is not None:
             break
-    if len(_hooks_by_type) < 10000:
+    if not made_by_script(tp):  # a script's class would keep its run's globals alive
+        if len(_hooks_by_type) >= _CACHE_MAX:
+            _hooks_by_type.clear()
         _hooks_by_type[tp] = hook
     return hook
 
@@ -243,7 +306,12 @@ def _hook_for(tp: type) -> Callable[[Any, str], Any] | None:
 # (size-hooked str/bytes/int methods, leaky exception fields, string.Formatter's traversal). Every
 # other allowed name is read natively (the compile policy emits a plain ``obj.name``): names are
 # static in scripts (no ``getattr`` builtin), so the name policy is complete at compile time.
-RUNTIME_CHECKED_ATTRS = frozenset(_STR_HOOKS) | {"to_bytes"} | _TYPE_SENSITIVE
+# ``re``: a match object's pattern is handed out wrapped (modules.py), never the engine's own.
+# ``as_integer_ratio``: of a Decimal made outside the sandbox's limits (see check_decimal).
+# ``strptime``: its format is bounded (modules.py).
+RUNTIME_CHECKED_ATTRS = (frozenset(_STR_HOOKS)
+                         | {"to_bytes", "from_bytes", "re", "as_integer_ratio", "strptime"}
+                         | _TYPE_SENSITIVE)
 
 # --------------------------------------------------------------------------------------------
 # Writes
@@ -272,13 +340,22 @@ def mark_writable(cls: type) -> type:
 _SCRIPT_CLASS_ATTR = "__sandbox_script_class__"
 
 
+def made_by_script(tp: type) -> bool:
+    """A class a script made (a ``class`` statement, ``namedtuple()``), or a subclass of one. The
+    module-level caches keyed by type never keep one: through its methods it holds the globals of
+    the run that made it."""
+    return getattr(tp, _SCRIPT_CLASS_ATTR, False) is True
+
+
 def _is_writable_type(tp: type) -> bool:
     ok = _writable_cache.get(tp)
     if ok is None:
         ok = (not issubclass(tp, (type, types.ModuleType))) and (
-            any(base in _MARKED for base in tp.__mro__)
-            or getattr(tp, _SCRIPT_CLASS_ATTR, False) is True)
-        _writable_cache[tp] = ok
+            any(base in _MARKED for base in tp.__mro__) or made_by_script(tp))
+        if not made_by_script(tp):
+            if len(_writable_cache) >= _CACHE_MAX:
+                _writable_cache.clear()
+            _writable_cache[tp] = ok
     return ok
 
 
@@ -306,13 +383,20 @@ def script_class(name: str, bases: tuple[type, ...], namespace: dict[str, Any]) 
 
     Its instances are writable by the script (they are its data); the class object is not.
     """
+    metaclass: type = builtins.type
+    real_bases = []
     for base in bases:
         if not isinstance(base, type):
             raise TypeError("class bases must be classes")
+        if isinstance(base, _GuardedTypeMeta):  # class L(list): the real list, with list()'s checks
+            if metaclass is builtins.type:
+                namespace["__sandbox_check__"] = base._check  # type: ignore[attr-defined]
+                namespace["__sandbox_post__"] = base._post  # type: ignore[attr-defined]
+                metaclass = _CheckedClassMeta
+            base = base._real  # type: ignore[attr-defined]
+        real_bases.append(base)
     namespace[_SCRIPT_CLASS_ATTR] = True
-    cls = builtins.type(name, bases, namespace)
-    _writable_cache.pop(cls, None)
-    return cls
+    return metaclass(name, tuple(real_bases), namespace)
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,6 +422,34 @@ def _int_bits_check(bits: int) -> None:
                           f"(limit {INT_MAX_BITS})")
 
 
+# Decimals a script makes stay within this many digits either side of the point (the sandbox's
+# decimal context bounds arithmetic, the Decimal stand-in bounds construction), so turning one into
+# an int (int(), round(), math.floor(), as_integer_ratio(), '%d', statistics) stays cheap.
+DECIMAL_MAX_DIGITS = int(INT_MAX_BITS * 0.30103)  # about INT_MAX_BITS, in decimal digits
+# Every run computes under this context (executor.RunGroup): the default one, with exponents bounded.
+DECIMAL_CONTEXT = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN,
+                                  Emin=-DECIMAL_MAX_DIGITS, Emax=DECIMAL_MAX_DIGITS,
+                                  capitals=1, clamp=0, flags=[],
+                                  traps=[decimal.InvalidOperation, decimal.DivisionByZero,
+                                         decimal.Overflow])
+_Decimal = decimal.Decimal
+
+
+def check_decimal(d: Any, what: str) -> Any:
+    """Refuse a Decimal whose integer value would be over the size limit (made outside the
+    sandbox's context: by the host, or exactly by a constructor)."""
+    if d.is_finite() and d.adjusted() > DECIMAL_MAX_DIGITS:
+        raise over_budget(f"{what} of a Decimal with {d.adjusted() + 1} digits "
+                          f"(limit {DECIMAL_MAX_DIGITS})")
+    return d
+
+
+def check_int(x: Any, what: str) -> Any:
+    if x.bit_length() > INT_MAX_BITS:
+        raise over_budget(f"{what} of an integer of {x.bit_length()} bits (limit {INT_MAX_BITS})")
+    return x
+
+
 _HALF = 1 << (INT_MAX_BITS // 2)
 _NHALF = -_HALF
 
@@ -350,6 +462,8 @@ def guarded_mul(a: Any, b: Any) -> Any:
             _int_bits_check(a.bit_length() + b.bit_length())
     elif ta is float or tb is float:
         pass
+    elif isinstance(a, int) and isinstance(b, int):  # bool, IntFlag ...
+        _int_bits_check(a.bit_length() + b.bit_length())
     elif hasattr(a, "__len__") and not isinstance(a, dict):
         _seq_repeat_check(a, b)
     elif hasattr(b, "__len__") and not isinstance(b, dict):
@@ -360,7 +474,7 @@ def guarded_mul(a: Any, b: Any) -> Any:
 def guarded_pow(a: Any, b: Any, mod: Any = None) -> Any:
     if mod is not None:
         return guarded_pow3(a, b, mod)
-    if type(a) is int and type(b) is int and b > 1 and a not in (0, 1, -1):
+    if isinstance(a, int) and isinstance(b, int) and b > 1 and a not in (0, 1, -1):
         _int_bits_check(b * a.bit_length())
     return a ** b
 
@@ -374,7 +488,7 @@ def guarded_pow3(a: Any, b: Any, mod: Any) -> Any:
 
 
 def guarded_lshift(a: Any, b: Any) -> Any:
-    if type(a) is int and type(b) is int and a and b > 0:
+    if isinstance(a, int) and isinstance(b, int) and a and b > 0:
         _int_bits_check(a.bit_length() + b)
     return a << b
 
@@ -437,9 +551,26 @@ def guarded_mod(a: Any, b: Any) -> Any:
     if ta is str or ta is bytes or ta is bytearray:
         if (b"%" if ta is not str else "%") in a:
             _check_percent_format(a, b)
+            return guarded_int_format(a, b)
     elif ta is int and type(b) is int and b.bit_length() > 4096:
         _bigdiv_check(a, b)
     return a % b
+
+
+def guarded_int_format(fmt: Any, args: Any) -> Any:
+    """``fmt % args`` for a constant format with integer conversions (%d, %x ...): the only check
+    it needs is on Decimal arguments, which it turns into ints."""
+    if type(args) is tuple:
+        for v in args:
+            if isinstance(v, _Decimal):
+                check_decimal(v, "%-formatting")
+    elif isinstance(args, _Decimal):
+        check_decimal(args, "%-formatting")
+    elif isinstance(args, dict):
+        for v in args.values():
+            if isinstance(v, _Decimal):
+                check_decimal(v, "%-formatting")
+    return fmt % args
 
 
 def guarded_divmod(a: Any, b: Any) -> Any:
@@ -592,7 +723,9 @@ def unpack_sequence(it: Any, spec: Any, _getiter_: Any) -> Any:
 class _GuardedTypeMeta(type):
     """A stand-in for a builtin type whose constructor needs a size check.
 
-    ``isinstance(x, bytes)`` keeps working; ``bytes(n)`` goes through ``_check_call``.
+    ``isinstance(x, bytes)`` keeps working; ``bytes(n)`` runs the stand-in's ``_check`` on the
+    arguments first (and its ``_post`` on the result). A script's ``class L(list)`` gets the real
+    type as its base and the same checks (see script_class).
     """
 
     def __instancecheck__(cls, obj: Any) -> bool:
@@ -602,35 +735,173 @@ class _GuardedTypeMeta(type):
         return issubclass(sub, cls._real)  # type: ignore[attr-defined]
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        return cls._make(*args, **kwargs)  # type: ignore[attr-defined]
+        cls._check(*args, **kwargs)  # type: ignore[attr-defined]
+        obj = cls._real(*args, **kwargs)  # type: ignore[attr-defined]
+        post = cls._post  # type: ignore[attr-defined]
+        return obj if post is None else post(obj)
 
     def __getattr__(cls, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(cls._real, name)  # type: ignore[attr-defined]
 
+    def __getitem__(cls, item: Any) -> Any:  # list[int] in an annotation
+        return cls._real[item]  # type: ignore[attr-defined]
+
     def __repr__(cls) -> str:
         return repr(cls._real)  # type: ignore[attr-defined]
 
 
-def _bytes_like(real: type) -> type:
-    def make(source: Any = b"", *args: Any) -> Any:
-        if type(source) is int or type(source) is bool:
-            _check_len(source, f"{real.__name__}()")
-        elif isinstance(source, LazyRange):
-            source = list(source)
-        return real(source, *args)
-
-    return _GuardedTypeMeta(real.__name__, (), {"_real": real, "_make": staticmethod(make)})
+def _no_check(*args: Any, **kwargs: Any) -> None:
+    return None
 
 
-def _range(*args: Any) -> Any:
-    r = builtins.range(*args)
+def stand_in_type(real: type, check: Callable[..., None] = _no_check,
+                  post: Callable[[Any], Any] | None = None, **attrs: Any) -> type:
+    """A stand-in for the class ``real``: a call runs ``check(*args, **kwargs)`` (raising when the
+    result would be too big) and then ``post(result)``; ``isinstance``/``issubclass`` and class
+    attributes answer as ``real``'s, except ``attrs``."""
+    body: dict[str, Any] = {"_real": real, "_check": staticmethod(check),
+                            "_post": None if post is None else staticmethod(post)}
+    body.update({k: staticmethod(v) for k, v in attrs.items()})
+    return _GuardedTypeMeta(real.__name__, (), body)
+
+
+class _CheckedClassMeta(type):
+    """The class of a script class built on a stand-in type (``class L(list)``): constructing one
+    runs the stand-in's checks, as ``list(...)`` would."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        cls.__sandbox_check__(*args, **kwargs)  # type: ignore[attr-defined]
+        obj = super().__call__(*args, **kwargs)
+        post = cls.__sandbox_post__  # type: ignore[attr-defined]
+        return obj if post is None else post(obj)
+
+
+def _bytes_check(source: Any = b"", *args: Any) -> None:
+    if type(source) is int or type(source) is bool:
+        _check_len(source, "bytes()")
+    elif args and isinstance(source, str):
+        _check_len(_estimate(source, 4), "bytes()")  # utf-32 and friends: up to 4 per char
+
+
+# int() of a string in a power-of-two base is linear (CPython limits only the other bases, to
+# sys.get_int_max_str_digits() digits): a hex string this long is an INT_MAX_BITS integer.
+INT_STR_MAX = INT_MAX_BITS // 4
+_int = builtins.int
+
+
+def _int_check(*args: Any, **kwargs: Any) -> None:
+    if args:
+        x = args[0]
+        tx = type(x)
+        if tx is not _int and tx is not float:
+            if isinstance(x, (str, bytes, bytearray)):
+                if len(x) > INT_STR_MAX:
+                    raise over_budget(f"int() of a string of {len(x)} characters "
+                                      f"(limit {INT_STR_MAX})")
+            elif isinstance(x, _Decimal):
+                check_decimal(x, "int()")
+
+
+guarded_int = stand_in_type(_int, _int_check, from_bytes=_int_from_bytes(_int))
+
+# --- containers built in one C call from a big sized input -------------------------------------
+
+# Bytes a container spends per item (the pointer, or a hash-table slot), and per item object the
+# build creates: a str's characters beyond Latin-1 and a range's ints are new objects each.
+_ITEM_BYTES = {"list": 8, "tuple": 8, "sorted": 8, "set": 32, "frozenset": 32, "dict": 40}
+_CHECK_ITEMS = 1 << 16  # inputs shorter than this are never worth a look
+
+
+def _estimate(x: Any, per_item: int) -> int:
+    """Bytes a container built from ``x`` would take (0 when ``x`` is short or not sized)."""
+    try:
+        n = len(x._r if type(x) is LazyRange else x)
+    except TypeError:
+        return 0  # an iterator: a Python-level one is interrupted by the watchdog as it grows
+    if n < _CHECK_ITEMS:
+        return 0
+    if isinstance(x, str):
+        if sys.getsizeof(x) > n + 100:  # wider than Latin-1: each character becomes an object
+            per_item += 56
+    elif isinstance(x, (range, LazyRange)):
+        per_item += 32
+    return n * per_item
+
+
+def _container_check(name: str) -> Callable[..., None]:
+    per_item = _ITEM_BYTES[name]
+    what = f"{name}()"
+
+    def check(iterable: Any = (), /, *args: Any, **kwargs: Any) -> None:
+        _check_len(_estimate(iterable, per_item), what)
+
+    return check
+
+
+# What a parser's result may take per character of its input, at worst: json.loads("[{},{},...]")
+# makes a 64-byte dict and an 8-byte pointer from every three characters.
+PARSE_EXPANSION = 24
+
+
+def check_parse_size(text: Any, what: str) -> None:
+    """Refuse to parse ``text`` (``json.loads``) when its result could exceed what is left of the
+    run's memory budget; inputs under 1 MB always pass."""
+    n = len(text)
+    if n > 1 << 20:
+        _check_len(n * PARSE_EXPANSION, what)
+
+
+def _fromkeys(real: type) -> Callable[..., Any]:
+    def fromkeys(iterable: Any, value: Any = None) -> Any:
+        _check_len(_estimate(iterable, _ITEM_BYTES["dict"]), "dict.fromkeys()")
+        return real.fromkeys(iterable, value)
+
+    return fromkeys
+
+
+def _stepwise(it: Iterator[Any]) -> Iterator[Any]:
+    for item in it:
+        yield item
+
+
+def _long_input(x: Any) -> bool:
+    try:
+        return len(x) > RANGE_FAST_MAX
+    except TypeError:
+        return False
+
+
+def _adapter(real: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+    """``zip``/``map``/``enumerate`` ... over a long sized input hand out a Python-level iterator,
+    as a long range does: a C consumer (``list(zip(b))``) then runs bytecode for every item, so the
+    watchdog's memory and time kills land while it grows, instead of after one huge C call."""
+
+    def adapter(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        it = real(*args, **kwargs)
+        for a in args:
+            if _long_input(a):
+                return _stepwise(it)
+        return it
+
+    adapter.__name__ = real.__name__
+    return adapter
+
+
+guarded_enumerate = _adapter(builtins.enumerate)
+
+
+def guarded_sorted(iterable: Any, /, *, key: Any = None, reverse: bool = False) -> list[Any]:
+    _check_len(_estimate(iterable, _ITEM_BYTES["sorted"]), "sorted()")
+    return builtins.sorted(iterable, key=key, reverse=reverse)
+
+
+def _lazy_if_long(r: range) -> Any:
     return r if len(r) <= RANGE_FAST_MAX else LazyRange(r)
 
 
-guarded_range = _GuardedTypeMeta("range", (), {"_real": builtins.range,
-                                               "_make": staticmethod(_range)})
+guarded_range = stand_in_type(builtins.range, post=_lazy_if_long)
 
 
 def guarded_round(number: Any, ndigits: Any = None) -> Any:
@@ -638,6 +909,8 @@ def guarded_round(number: Any, ndigits: Any = None) -> Any:
     if ndigits is not None and type(ndigits) is int and abs(ndigits) > 5000:
         raise over_budget("round() with more than 5000 digits")
     if ndigits is None:
+        if isinstance(number, _Decimal):
+            check_decimal(number, "round()")
         return builtins.round(number)
     return builtins.round(number, ndigits)
 
@@ -663,8 +936,18 @@ _OVERRIDES: dict[str, Any] = {
     "round": guarded_round,
     "pow": guarded_pow_builtin,
     "divmod": guarded_divmod,
-    "bytes": _bytes_like(bytes),
-    "bytearray": _bytes_like(bytearray),
+    "bytes": stand_in_type(bytes, _bytes_check),
+    "bytearray": stand_in_type(bytearray, _bytes_check),
+    "int": guarded_int,
+    "sorted": guarded_sorted,
+    "list": stand_in_type(list, _container_check("list")),
+    "tuple": stand_in_type(tuple, _container_check("tuple")),
+    "set": stand_in_type(set, _container_check("set")),
+    "frozenset": stand_in_type(frozenset, _container_check("frozenset")),
+    "dict": stand_in_type(dict, _container_check("dict"), fromkeys=_fromkeys(dict)),
+    **{name: _adapter(getattr(builtins, name)) for name in ("zip", "map", "filter", "reversed")},
+    "enumerate": guarded_enumerate,
+    # (the executor installs _fast.enumerate_, which hands anything but a plain sequence to this)
 }
 
 

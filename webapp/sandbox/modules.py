@@ -18,15 +18,34 @@ import hmac as _hmac
 import importlib
 import itertools as _itertools
 import math as _math
+import operator
+import os
 import random as _random
 import re as _re
 import statistics as _statistics
+import sys
 import uuid as _uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from .guards import INT_MAX_BITS, _check_len, guarded_mul, mark_writable
-from .limits import current_state, over_budget
+import regex as _regex
+from regex import _main as _regex_main
+
+from .guards import (
+    _SCRIPT_CLASS_ATTR as SCRIPT_CLASS_ATTR,
+)
+from .guards import (
+    DECIMAL_MAX_DIGITS,
+    INT_MAX_BITS,
+    _check_len,
+    add_attr_hook,
+    check_decimal,
+    check_int,
+    guarded_mul,
+    mark_writable,
+    stand_in_type,
+)
+from .limits import current_state, out_of_time, over_budget, time_left, trust_code_in
 
 ALLOWED_MODULES: tuple[str, ...] = (
     "re", "math", "datetime", "decimal", "base64", "hashlib", "hmac", "statistics", "random",
@@ -109,93 +128,112 @@ def _interruptible(it: Iterable[Any]) -> Iterator[Any]:
         yield item
 
 
-# --- re ------------------------------------------------------------------------------------
+# --- re -----------------------------------------------------------------------------------
+# Backed by the ``regex`` package in its re-compatible mode (VERSION0): every match runs with the
+# run's remaining time as its timeout and without the GIL (``concurrent=True``), so a pattern that
+# backtracks for ever neither freezes the worker's other threads nor outlives the run's budget. A
+# run out of time there ends as a Timeout at the script's line, like any other.
 
-try:
-    from re import _constants as _sre_c  # type: ignore[attr-defined]
-    from re import _parser as _sre_parse  # type: ignore[attr-defined]
-except ImportError:  # Python < 3.11
-    import sre_constants as _sre_c  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
-
-_REPEATS = {_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT}
-if hasattr(_sre_c, "POSSESSIVE_REPEAT"):
-    _REPEATS.add(_sre_c.POSSESSIVE_REPEAT)
-_checked_patterns: dict[tuple[Any, int], bool] = {}
-
-
-_WILD = object()
-
-
-def _ambiguous_branch(alternatives: list[Any]) -> bool:
-    """Alternatives that can start the same way (or be empty), e.g. ``(a|aa)``: under a repeat
-    they let the engine split the subject in exponentially many ways."""
-    firsts = []
-    for alt in alternatives:
-        if not alt:
-            return True
-        op, av = alt[0]
-        firsts.append(av if op == _sre_c.LITERAL else _WILD)
-    return _WILD in firsts or len(set(firsts)) < len(firsts)
+# re's flag values (what scripts pass and read) -> the regex package's.
+_RE_FLAG_BITS = {int(_re.I): _regex.I, int(_re.L): _regex.L, int(_re.M): _regex.M,
+                 int(_re.S): _regex.S, int(_re.U): _regex.U, int(_re.X): _regex.X,
+                 int(_re.A): _regex.A}
+_RE_FLAGS = sum(_RE_FLAG_BITS)
+_MAXSIZE = sys.maxsize
+# Compiled patterns, shared by every run: only short patterns given as exact str/bytes (bounded in
+# bytes, holding nothing of a script); a long or unusual one is compiled per call.
+_PATTERN_CACHE_MAX = 512
+_PATTERN_CACHEABLE_LEN = 1000
+_compiled_patterns: dict[tuple[Any, type, int], SafePattern] = {}
 
 
-def _nested_unbounded(parsed: Any, inside: bool) -> bool:
-    for op, av in parsed:
-        if op in _REPEATS:
-            lo, hi, sub = av
-            unbounded = hi == _sre_c.MAXREPEAT or hi > 100
-            if unbounded and inside:
-                return True
-            if _nested_unbounded(sub, inside or unbounded):
-                return True
-        elif op == _sre_c.SUBPATTERN:
-            if _nested_unbounded(av[-1], inside):
-                return True
-        elif op == _sre_c.BRANCH:
-            if inside and _ambiguous_branch(av[1]):
-                return True
-            if any(_nested_unbounded(b, inside) for b in av[1]):
-                return True
-        elif op in (_sre_c.ASSERT, _sre_c.ASSERT_NOT):
-            if _nested_unbounded(av[1], inside):
-                return True
-        elif op == _sre_c.GROUPREF_EXISTS:
-            if any(b is not None and _nested_unbounded(b, inside) for b in av[1:]):
-                return True
-        elif hasattr(_sre_c, "ATOMIC_GROUP") and op == _sre_c.ATOMIC_GROUP:
-            continue  # an atomic group never backtracks into itself
-    return False
+class _BoundedCache(dict):  # type: ignore[type-arg]
+    """Stands in for the regex package's own module-level caches (keyed by a pattern or template
+    string): keeps entries whose key holds only short exact str/bytes, at most ``limit`` of them,
+    so a script's 50 MB pattern or template is never kept after its run."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        for part in key if type(key) is tuple else (key,):
+            if isinstance(part, (str, bytes)) and (type(part) not in (str, bytes)
+                                                   or len(part) > _PATTERN_CACHEABLE_LEN):
+                return
+        if len(self) >= self.limit:
+            self.clear()
+        super().__setitem__(key, value)
 
 
-def _vet_pattern(pattern: Any, flags: int) -> None:
-    """Refuse patterns with nested unbounded repetition, e.g. ``(a+)+``: their backtracking is
-    exponential and runs inside one C call that no timeout can interrupt."""
-    if isinstance(pattern, SafePattern):
-        return
-    key = (pattern, flags)
-    if key not in _checked_patterns:
-        if len(_checked_patterns) > 2048:
-            _checked_patterns.clear()
-        try:
-            parsed = _sre_parse.parse(pattern, flags)
-        except _re.error:
-            _checked_patterns[key] = True  # re.compile below raises the user-facing error
-        else:
-            _checked_patterns[key] = not _nested_unbounded(parsed, False)
-    if not _checked_patterns[key]:
-        raise _re.error("nested repetition such as (a+)+ is not allowed in server scripts "
-                        "(catastrophic backtracking)")
+def _bound_regex_caches() -> None:
+    # ``_locale_sensitive`` gets every compiled pattern (even uncached ones) and is only shrunk with
+    # the pattern cache we do not use; ``_replacement_cache`` holds each sub()/expand() template.
+    for name in ("_locale_sensitive", "_replacement_cache", "_named_args"):
+        current = getattr(_regex_main, name)
+        if not isinstance(current, _BoundedCache):
+            setattr(_regex_main, name, _BoundedCache(_PATTERN_CACHE_MAX))
 
 
-def _sub(rx: _re.Pattern[Any], repl: Any, string: Any, count: int = 0) -> tuple[Any, int]:
+_bound_regex_caches()
+trust_code_in(os.path.dirname(_regex.__file__))
+
+
+def _engine_flags(flags: Any, pattern: Any) -> int:
+    flags = operator.index(flags)
+    unknown = flags & ~_RE_FLAGS
+    if unknown:
+        raise ValueError(f"unsupported regular expression flags in server scripts: {unknown} "
+                         "(use re.I, re.M, re.S, re.X, re.A, re.U, re.L)")
+    if flags & _re.L and isinstance(pattern, str):
+        raise ValueError("cannot use LOCALE flag with a str pattern")
+    engine = _regex.VERSION0
+    for bit, value in _RE_FLAG_BITS.items():
+        if flags & bit:
+            engine |= value
+    return engine
+
+
+def _script_flags(rx: Any, asked: int) -> int:
+    """``Pattern.flags`` as re reports it (re's values, inline flags included)."""
+    engine = rx.flags
+    flags = 0
+    for bit, value in _RE_FLAG_BITS.items():
+        if engine & value and bit != _re.A:
+            flags |= bit
+    if engine & _regex.A and (isinstance(rx.pattern, str) or asked & _re.A):
+        flags |= int(_re.A)
+    return flags
+
+
+def _time_budget() -> float:
+    left = time_left()
+    if left <= 0:
+        raise out_of_time("in a regular expression")
+    return left
+
+
+def _regex_timeout(exc: TimeoutError) -> BaseException:
+    return out_of_time("in a regular expression") if str(exc) == "regex timed out" else exc
+
+
+def _timed(call: Callable[..., Any], *args: Any) -> Any:
+    """``call(*args)`` of the engine, timed to what is left of the run and without the GIL."""
+    try:
+        return call(*args, concurrent=True, timeout=_time_budget())
+    except TimeoutError as exc:
+        raise _regex_timeout(exc) from None
+
+
+def _sub(rx: Any, repl: Any, string: Any, count: int) -> tuple[Any, int]:
     """``Pattern.subn`` that refuses to build a result over the memory budget."""
     if isinstance(repl, (str, bytes)):
         backslash = "\\" if isinstance(repl, str) else b"\\"
         if backslash not in repl and len(string) + (len(string) + 1) * len(repl) <= 1 << 20:
-            return rx.subn(repl, string, count)
+            return _timed(rx.subn, repl, string, count)
         template = repl
 
-        def expand(m: _re.Match[Any]) -> Any:
+        def expand(m: Any) -> Any:
             return m.expand(template)
 
         fn: Callable[[Any], Any] = expand
@@ -203,49 +241,68 @@ def _sub(rx: _re.Pattern[Any], repl: Any, string: Any, count: int = 0) -> tuple[
         fn = repl
     produced = [len(string)]
 
-    def counted(m: _re.Match[Any]) -> Any:
+    def counted(m: Any) -> Any:
         out = fn(m)
         produced[0] += len(out)
         if produced[0] > 1 << 20:
             _check_len(produced[0], "re.sub()")
         return out
 
-    return rx.subn(counted, string, count)
+    return _timed(rx.subn, counted, string, count)
 
 
-class SafePattern:
-    """A compiled pattern as a script sees it: the matching methods, with the size guards."""
+def _timed_iter(it: Iterator[Any]) -> Iterator[Any]:
+    # A Python-level loop (the watchdog's kill lands between matches); each step is timed too.
+    try:
+        for item in it:
+            yield item
+    except TimeoutError as exc:
+        raise _regex_timeout(exc) from None
 
-    __slots__ = ("_rx",)
 
-    def __init__(self, rx: _re.Pattern[Any]) -> None:
+class _PatternType(type):
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("cannot create 're.Pattern' instances")
+
+
+class SafePattern(metaclass=_PatternType):
+    """A compiled pattern as a script sees it (``re.Pattern``): re's methods, timed and with the
+    size guards. ``Match.re`` gives one too (see guards' attribute hooks)."""
+
+    __slots__ = ("_rx", "_flags")
+
+    @staticmethod
+    def _wrap(rx: Any, asked: int = 0) -> SafePattern:
+        self = object.__new__(SafePattern)
         object.__setattr__(self, "_rx", rx)
+        object.__setattr__(self, "_flags", _script_flags(rx, asked))
+        return self
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("patterns are read-only")
 
     pattern = property(lambda self: self._rx.pattern)
-    flags = property(lambda self: self._rx.flags)
+    flags = property(lambda self: self._flags)
     groups = property(lambda self: self._rx.groups)
     groupindex = property(lambda self: dict(self._rx.groupindex))
 
-    def match(self, string: Any, *args: Any) -> Any:
-        return self._rx.match(string, *args)
+    def match(self, string: Any, pos: int = 0, endpos: int = _MAXSIZE) -> Any:
+        return _timed(self._rx.match, string, pos, endpos)
 
-    def search(self, string: Any, *args: Any) -> Any:
-        return self._rx.search(string, *args)
+    def search(self, string: Any, pos: int = 0, endpos: int = _MAXSIZE) -> Any:
+        return _timed(self._rx.search, string, pos, endpos)
 
-    def fullmatch(self, string: Any, *args: Any) -> Any:
-        return self._rx.fullmatch(string, *args)
+    def fullmatch(self, string: Any, pos: int = 0, endpos: int = _MAXSIZE) -> Any:
+        return _timed(self._rx.fullmatch, string, pos, endpos)
 
-    def findall(self, string: Any, *args: Any) -> Any:
-        return self._rx.findall(string, *args)
+    def findall(self, string: Any, pos: int = 0, endpos: int = _MAXSIZE) -> Any:
+        return _timed(self._rx.findall, string, pos, endpos)
 
-    def finditer(self, string: Any, *args: Any) -> Any:
-        return _interruptible(self._rx.finditer(string, *args))
+    def finditer(self, string: Any, pos: int = 0, endpos: int = _MAXSIZE) -> Any:
+        return _timed_iter(_timed(self._rx.finditer, string, pos, endpos))
 
     def split(self, string: Any, maxsplit: int = 0) -> Any:
-        return self._rx.split(string, maxsplit)
+        return _timed(self._rx.split, string, maxsplit)
 
     def sub(self, repl: Any, string: Any, count: int = 0) -> Any:
         return _sub(self._rx, repl, string, count)[0]
@@ -264,15 +321,42 @@ class SafePattern:
 
 
 def _re_compile(pattern: Any, flags: int = 0) -> SafePattern:
-    if isinstance(pattern, SafePattern):
+    if type(pattern) is SafePattern:
+        if flags:
+            raise ValueError("cannot process flags argument with a compiled pattern")
         return pattern
-    _vet_pattern(pattern, flags)
-    return SafePattern(_re.compile(pattern, flags))
+    key = (pattern, type(pattern), flags)
+    try:
+        hit = _compiled_patterns.get(key)
+    except TypeError:  # unhashable: regex names the type below
+        hit = None
+    if hit is not None:
+        return hit
+    if isinstance(pattern, str):
+        pattern = str(pattern)  # a script's str subclass: compile (and keep) a plain copy
+    elif isinstance(pattern, (bytes, bytearray)) and type(pattern) is not bytes:
+        pattern = bytes(pattern)
+    elif not isinstance(pattern, (str, bytes)):
+        raise TypeError("first argument must be string or compiled pattern")
+    asked = operator.index(flags)
+    rx = _regex.compile(pattern, _engine_flags(asked, pattern), cache_pattern=False)
+    compiled = SafePattern._wrap(rx, asked)
+    if type(key[0]) in (str, bytes) and len(pattern) <= _PATTERN_CACHEABLE_LEN:
+        if len(_compiled_patterns) >= _PATTERN_CACHE_MAX:
+            _compiled_patterns.clear()
+        _compiled_patterns[key] = compiled
+    return compiled
+
+
+def _match_hook(obj: Any, name: str) -> Any:
+    return SafePattern._wrap(obj.re) if name == "re" else None
+
+
+add_attr_hook(_regex.Match, _match_hook)
 
 
 def _re_module() -> ReadOnlyNamespace:
-    def compiled(pattern: Any, flags: int) -> SafePattern:
-        return _re_compile(pattern, flags)
+    compiled = _re_compile
 
     def match(pattern: Any, string: Any, flags: int = 0) -> Any:
         return compiled(pattern, flags).match(string)
@@ -301,10 +385,11 @@ def _re_module() -> ReadOnlyNamespace:
     attrs: dict[str, Any] = {
         "compile": _re_compile, "match": match, "search": search, "fullmatch": fullmatch,
         "findall": findall, "finditer": finditer, "split": split, "sub": sub, "subn": subn,
-        "escape": _re.escape, "error": _re.error,
+        "escape": _re.escape, "error": _regex.error, "Pattern": SafePattern,
+        "Match": _regex.Match, "NOFLAG": _re.NOFLAG,
     }
-    for flag in ("A", "ASCII", "I", "IGNORECASE", "M", "MULTILINE", "S", "DOTALL", "X", "VERBOSE",
-                 "U", "UNICODE"):
+    for flag in ("A", "ASCII", "I", "IGNORECASE", "L", "LOCALE", "M", "MULTILINE", "S", "DOTALL",
+                 "X", "VERBOSE", "U", "UNICODE"):
         attrs[flag] = getattr(_re, flag)
     return ReadOnlyNamespace("re", attrs)
 
@@ -344,11 +429,33 @@ def _math_module() -> ReadOnlyNamespace:
         wrapper.__name__ = name
         return wrapper
 
+    def lcm(*integers: int) -> int:
+        # One step at a time, each one bounded: math.lcm(*range(1, 180000)) grows its result to
+        # hundreds of thousands of bits inside one C call.
+        result = 1
+        for n in integers:
+            result = _math.lcm(result, check_int(operator.index(n), "lcm()"))
+            if result.bit_length() > INT_MAX_BITS:
+                raise over_budget(f"lcm() result over {INT_MAX_BITS} bits")
+        return result
+
+    def _to_int(name: str, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        what = f"{name}()"
+
+        def wrapper(x: Any) -> Any:
+            if isinstance(x, _decimal.Decimal):
+                check_decimal(x, what)
+            return fn(x)
+
+        wrapper.__name__ = name
+        return wrapper
+
     names = [n for n in dir(_math) if not n.startswith("_")]
     attrs = _public(_math, names)
-    attrs.update(factorial=factorial, comb=comb, perm=perm, prod=prod,
-                 gcd=_int_args("gcd", _math.gcd), lcm=_int_args("lcm", _math.lcm),
-                 isqrt=_int_args("isqrt", _math.isqrt))
+    attrs.update(factorial=factorial, comb=comb, perm=perm, prod=prod, lcm=lcm,
+                 gcd=_int_args("gcd", _math.gcd), isqrt=_int_args("isqrt", _math.isqrt),
+                 floor=_to_int("floor", _math.floor), ceil=_to_int("ceil", _math.ceil),
+                 trunc=_to_int("trunc", _math.trunc))
     return ReadOnlyNamespace("math", attrs)
 
 
@@ -391,6 +498,28 @@ def _base64_module() -> ReadOnlyNamespace:
 
 # --- datetime / decimal / calendar / uuid / statistics ---------------------------------------
 
+_FORMAT_MAX = 1000
+
+
+def _strptime_hook(obj: Any, name: str) -> Any:
+    if name != "strptime":
+        return None
+    real = obj.strptime
+
+    def strptime(date_string: str, format: str) -> Any:  # noqa: A002 - datetime's name
+        # _strptime keeps the regex of each format in two caches (its own and re's): keep
+        # formats a sane length so those hold nothing big of a script.
+        if isinstance(format, str) and len(format) > _FORMAT_MAX:
+            raise ValueError(f"strptime() format longer than {_FORMAT_MAX} characters")
+        return real(date_string, format)
+
+    return strptime
+
+
+add_attr_hook(_datetime.date, _strptime_hook, on_class=True)
+add_attr_hook(_datetime.time, _strptime_hook, on_class=True)
+
+
 def _datetime_module() -> ReadOnlyNamespace:
     names = ("date", "datetime", "time", "timedelta", "timezone", "tzinfo", "MINYEAR", "MAXYEAR")
     attrs = _public(_datetime, names)
@@ -398,11 +527,40 @@ def _datetime_module() -> ReadOnlyNamespace:
     return ReadOnlyNamespace("datetime", attrs)
 
 
+def _decimal_check(value: Any = "0", context: Any = None) -> None:
+    # Construction is exact (no context): bound the digits it may take...
+    if isinstance(value, str):
+        if len(value) > DECIMAL_MAX_DIGITS + 100:
+            raise over_budget(f"Decimal() of a string of {len(value)} characters")
+    elif isinstance(value, (tuple, list)) and len(value) == 3 and hasattr(value[1], "__len__"):
+        if len(value[1]) > DECIMAL_MAX_DIGITS:
+            raise over_budget(f"Decimal() of {len(value[1])} digits")
+
+
+def _decimal_post(d: _decimal.Decimal) -> _decimal.Decimal:
+    # ... and the exponent.
+    if d.is_finite() and d and abs(d.adjusted()) > DECIMAL_MAX_DIGITS:
+        raise over_budget(f"Decimal() with an exponent over {DECIMAL_MAX_DIGITS} "
+                          f"(use a smaller number)")
+    return d
+
+
+def _decimal_hook(obj: Any, name: str) -> Any:
+    if name == "as_integer_ratio":
+        check_decimal(obj, "as_integer_ratio()")
+    return None
+
+
+add_attr_hook(_decimal.Decimal, _decimal_hook)
+
+
 def _decimal_module() -> ReadOnlyNamespace:
-    names = ["Decimal", "DecimalException", "InvalidOperation", "DivisionByZero", "Overflow",
+    names = ["DecimalException", "InvalidOperation", "DivisionByZero", "Overflow",
              "Underflow", "Inexact", "Rounded", "Subnormal", "Clamped", "FloatOperation"]
     names += [n for n in dir(_decimal) if n.startswith("ROUND_")]
-    return ReadOnlyNamespace("decimal", _public(_decimal, names))
+    attrs = _public(_decimal, names)
+    attrs["Decimal"] = stand_in_type(_decimal.Decimal, _decimal_check, _decimal_post)
+    return ReadOnlyNamespace("decimal", attrs)
 
 
 def _calendar_module() -> ReadOnlyNamespace:
@@ -433,9 +591,58 @@ def _uuid_module() -> ReadOnlyNamespace:
     return ReadOnlyNamespace("uuid", attrs)
 
 
+def _checked_number(x: Any, what: str) -> Any:
+    if type(x) is not float:
+        if isinstance(x, int):
+            check_int(x, what)
+        elif isinstance(x, _decimal.Decimal):
+            check_decimal(x, what)
+    return x
+
+
+def _checked_data(data: Any, what: str) -> Any:
+    """The data of a statistics function as a list whose numbers are within the size limits:
+    statistics computes exactly (fractions), and its big-number steps are single C calls."""
+    if isinstance(data, (int, float, _decimal.Decimal)):
+        return _checked_number(data, what)
+    if isinstance(data, (str, bytes, Mapping)) or not isinstance(data, Iterable):
+        return data
+    items = data if type(data) is list else list(data)
+    for x in items:
+        _checked_number(x, what)
+    return items
+
+
+def _statistics_function(fn: Callable[..., Any]) -> Callable[..., Any]:
+    what = f"statistics.{fn.__name__}()"
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        args = tuple(_checked_data(a, what) for a in args)
+        kwargs = {k: _checked_data(v, what) for k, v in kwargs.items()}
+        return fn(*args, **kwargs)
+
+    checked.__name__ = fn.__name__
+    return checked
+
+
+class NormalDist(_statistics.NormalDist):
+    """statistics.NormalDist whose ``from_samples`` checks its data like the functions."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_samples(cls, data: Iterable[Any]) -> NormalDist:
+        return super().from_samples(_checked_data(data, "NormalDist.from_samples()"))
+
+
 def _statistics_module() -> ReadOnlyNamespace:
     names = [n for n in getattr(_statistics, "__all__", dir(_statistics)) if not n.startswith("_")]
-    return ReadOnlyNamespace("statistics", _public(_statistics, names))
+    attrs = _public(_statistics, names)
+    for name, value in attrs.items():
+        if callable(value) and not isinstance(value, type):
+            attrs[name] = _statistics_function(value)
+    attrs["NormalDist"] = NormalDist
+    return ReadOnlyNamespace("statistics", attrs)
 
 
 # --- random (one generator per run: seeding does not leak into the next run) ----------------
@@ -502,11 +709,19 @@ for _cls in (_collections.deque, _collections.defaultdict, _collections.OrderedD
     mark_writable(_cls)
 
 
+def _namedtuple(typename: str, field_names: Any, *, rename: bool = False, defaults: Any = None,
+                module: Any = None) -> type:
+    cls = _collections.namedtuple(typename, field_names, rename=rename, defaults=defaults,
+                                  module="__server_script__")
+    type.__setattr__(cls, SCRIPT_CLASS_ATTR, True)  # the script's, like its class statements
+    return cls
+
+
 def _collections_module() -> ReadOnlyNamespace:
     return ReadOnlyNamespace("collections", {
         "deque": _collections.deque, "defaultdict": _collections.defaultdict,
         "OrderedDict": _collections.OrderedDict, "Counter": Counter,
-        "namedtuple": _collections.namedtuple, "ChainMap": _collections.ChainMap,
+        "namedtuple": _namedtuple, "ChainMap": _collections.ChainMap,
     })
 
 

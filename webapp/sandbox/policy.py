@@ -36,11 +36,13 @@ from RestrictedPython import compile_restricted_exec
 from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransformer, copy_locations
 
 from .errors import ScriptCompileError
-from .guards import RUNTIME_CHECKED_ATTRS, attr_name_allowed
+from .guards import INT_MAX_BITS, RUNTIME_CHECKED_ATTRS, attr_name_allowed
 
 # Names starting with "_" that scripts may read: Frappe's attribute dict and translation function
 # (``_dict``, ``_("text")``, ``frappe._("text")``); RestrictedPython itself allows the name ``_``.
 ALLOWED_UNDERSCORE_NAMES = frozenset({"_dict", "_"})
+
+_INT_CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxX]")
 
 _GUARDED_BINOPS: dict[type, str] = {
     ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Mod: "_mod_",
@@ -135,6 +137,13 @@ class SandboxPolicy(RestrictingNodeTransformer):
         node.body.insert(0, self._checkpoint(node.body[0]))
         return node
 
+    def visit_Constant(self, node: ast.Constant) -> Any:
+        # A hex literal is as long as the script wants: keep it under the run-time integer limit.
+        if type(node.value) is int and node.value.bit_length() > INT_MAX_BITS:
+            self.error(node, f"integer literal of {node.value.bit_length()} bits is too large "
+                             f"(limit {INT_MAX_BITS})")
+        return super().visit_Constant(node)
+
     # -- names ------------------------------------------------------------------------------
     def visit_Name(self, node: ast.Name) -> Any:
         if node.id in ALLOWED_UNDERSCORE_NAMES and isinstance(node.ctx, ast.Load):
@@ -190,7 +199,13 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         node = self.node_contents_visit(node)
         guard = _GUARDED_BINOPS.get(type(node.op))
-        if guard is None or not _binop_needs_guard(node):
+        if guard is None:
+            return node
+        if not _binop_needs_guard(node):
+            if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant) and \
+                    _INT_CONVERSION.search(str(node.left.value)):
+                # '%d' % x turns x into an int: a Decimal from outside is size-checked first.
+                return self._call("_intfmt_", [node.left, node.right], node)
             return node
         guarded = self._call(guard, [node.left, node.right], node)
         # ``i % 7`` and ``n * 12`` are hot in loops: when a plain name meets a small int constant,
@@ -289,6 +304,8 @@ class CompiledScript:
 
 
 _CACHE_SIZE = 1024
+_CACHE_CHARS = 16 * 1024 * 1024  # and at most this much source (with its code objects)
+_cached_chars = 0
 _cache: dict[tuple[str, str], CompiledScript] = {}
 _cache_lock = threading.Lock()
 _LINE_PREFIX = re.compile(r"^Line (\d+): (.*)$", re.S)
@@ -327,14 +344,19 @@ def compile_script(source: str, filename: str = "<server script>") -> CompiledSc
         msg = first.group(2) if first else errors[0]
         raise ScriptCompileError(msg, lineno, None, errors=errors)
     compiled = CompiledScript(result.code, source, filename, digest, tuple(result.warnings))
+    global _cached_chars
     with _cache_lock:
-        if len(_cache) >= _CACHE_SIZE:
+        if len(_cache) >= _CACHE_SIZE or _cached_chars + len(source) > _CACHE_CHARS:
             _cache.clear()  # simple and bounded; recompiling is cheap next to a request
+            _cached_chars = 0
         _cache[key] = compiled
+        _cached_chars += len(source)
     return compiled
 
 
 def clear_cache() -> None:
     """Forget every compiled script (tests, or after a policy change)."""
+    global _cached_chars
     with _cache_lock:
         _cache.clear()
+        _cached_chars = 0

@@ -18,6 +18,7 @@ from webapp import errors
 from webapp.documents.document import AttrDict, Document
 from webapp.jsonenc import to_jsonable
 from webapp.sandbox import ReadOnlyNamespace, mark_writable
+from webapp.sandbox.guards import check_parse_size
 from webapp.script_api import commit_hooks, dates, extras, messages, printing, session, settings, shaping, text, utils
 from webapp.script_api import db as db_api
 from webapp.script_api import documents as doc_api
@@ -109,6 +110,7 @@ def _json_namespace() -> ReadOnlyNamespace:
         return _json.dumps(obj, indent=indent, sort_keys=sort_keys, default=to_jsonable)
 
     def loads(text: Any, **_ignored: Any) -> Any:
+        check_parse_size(text, "json.loads()")
         return _json.loads(text)
 
     return ReadOnlyNamespace("json", dumps=dumps, loads=loads, JSONDecodeError=_json.JSONDecodeError)
@@ -147,7 +149,8 @@ def _static() -> dict[str, Any]:
     db_api_kind = ReadOnlyNamespace("frappe.db", db_common, commit=db_api.commit, rollback=db_api.rollback)
     base = {
         "get_doc": doc_api.get_doc, "new_doc": doc_api.new_doc, "get_cached_doc": doc_api.get_cached_doc,
-        "get_last_doc": doc_api.get_last_doc, "delete_doc": doc_api.delete_doc, "get_all": doc_api.get_all,
+        "get_last_doc": doc_api.get_last_doc, "delete_doc": doc_api.delete_doc, "rename_doc": doc_api.rename_doc,
+        "get_all": doc_api.get_all,
         "get_list": doc_api.get_list, "get_meta": doc_api.get_meta, "has_permission": doc_api.has_permission,
         "msgprint": messages.msgprint, "throw": messages.throw, "log_error": messages.log_error,
         "errprint": messages.errprint, "utils": utils_ns, "_": messages.translate, "bold": bold, "as_json": as_json,

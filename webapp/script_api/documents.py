@@ -40,29 +40,30 @@ def delete_doc(doctype: str, name: str, ignore_permissions: bool = False, **_ign
 
 
 def _list(doctype: str, fields: Any, filters: Any, or_filters: Any, order_by: Any, limit_start: Any,
-          limit_page_length: Any, limit: Any, pluck: Any, as_list: bool, ignore_permissions: bool) -> list:
+          limit_page_length: Any, limit: Any, pluck: Any, as_list: bool, ignore_permissions: bool,
+          run: Any = True) -> list | str:
     if isinstance(fields, str) and not fields.strip().startswith("["):
         fields = [f.strip() for f in fields.split(",")] if fields.strip() != "*" else ["*"]
     length = limit if limit is not None else limit_page_length
     return svc.get_list(doctype, fields=fields, filters=filters, or_filters=or_filters, order_by=order_by,
                         limit_start=limit_start, limit_page_length=length, pluck=pluck, as_list=as_list,
-                        ignore_permissions=ignore_permissions, default_page_length=0)
+                        ignore_permissions=ignore_permissions, default_page_length=0, run=bool(run))
 
 
 def get_all(doctype: str, fields: Any = None, filters: Any = None, or_filters: Any = None, order_by: Any = None,
             limit_start: Any = 0, limit_page_length: Any = None, limit: Any = None, pluck: Any = None,
-            as_list: bool = False, **_ignored: Any) -> list:
-    """All matching rows, no permission check (Frappe's get_all)."""
+            as_list: bool = False, run: Any = True, **_ignored: Any) -> list | str:
+    """All matching rows, no permission check (Frappe's get_all); run=False: the query's SQL."""
     return _list(doctype, fields, filters, or_filters, order_by, limit_start, limit_page_length, limit, pluck,
-                 as_list, ignore_permissions=True)
+                 as_list, ignore_permissions=True, run=run)
 
 
 def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: Any = None, order_by: Any = None,
              limit_start: Any = 0, limit_page_length: Any = None, limit: Any = None, pluck: Any = None,
-             as_list: bool = False, ignore_permissions: bool = False, **_ignored: Any) -> list:
-    """Rows the current user may read (Frappe's get_list)."""
+             as_list: bool = False, ignore_permissions: bool = False, run: Any = True, **_ignored: Any) -> list | str:
+    """Rows the current user may read (Frappe's get_list); run=False: the query's SQL."""
     return _list(doctype, fields, filters, or_filters, order_by, limit_start, limit_page_length, limit, pluck,
-                 as_list, ignore_permissions=bool(ignore_permissions))
+                 as_list, ignore_permissions=bool(ignore_permissions), run=run)
 
 
 def get_meta(doctype: str) -> AttrDict:
@@ -87,3 +88,10 @@ def has_permission(doctype: str, ptype: str = "read", doc: Any = None, user: str
     if isinstance(doc, str):
         doc = None
     return permissions.has_permission(doctype, ptype, doc, user)
+
+
+def rename_doc(doctype: str, old: Any, new: Any, merge: bool = False, ignore_permissions: bool = False,
+               **_ignored: Any) -> str:
+    """Frappe's frappe.rename_doc: the new name (links to the document follow). Frappe's other
+    options (force, show_alert, rebuild_search...) are accepted and change nothing."""
+    return svc.rename(doctype, old, new, merge=bool(merge), ignore_permissions=bool(ignore_permissions)).name

@@ -17,6 +17,7 @@ from webapp.documents.document import AttrDict
 from webapp.errors import ValidationError
 from webapp.jsonenc import to_jsonable
 from webapp.sandbox import ReadOnlyNamespace
+from webapp.sandbox.guards import check_parse_size
 from webapp.script_api.settings import system_setting
 from webapp.script_api.text import md_to_html
 from webapp.script_api.utils import cstr, get_url
@@ -89,6 +90,7 @@ def _check_53_bits(obj: Any) -> None:
 def orjson_loads(data: Any) -> Any:
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data).decode("utf-8")
+    check_parse_size(data, "orjson.loads()")
     return json.loads(data)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from webapp import errors
 from webapp.sandbox.export import plain_text
-from webapp.services import run_context
+from webapp.services import messages, run_context
 
 log = logging.getLogger("webapp.scripts")
 
@@ -26,7 +26,7 @@ def translate(msg: Any, lang: str | None = None, context: str | None = None) -> 
 
 
 def msgprint(msg: Any, title: str | None = None, indicator: str | None = None, **_ignored: Any) -> None:
-    errors.add_message(_text(msg), title=_optional(title), indicator=_optional(indicator))
+    messages.add_message(_text(msg), title=_optional(title), indicator=_optional(indicator))
 
 
 def throw(msg: Any = "", exc: type[BaseException] = errors.ValidationError, title: str | None = None,

@@ -17,6 +17,7 @@ from flask import has_request_context, request
 
 from webapp.documents.coerce import to_date, to_datetime
 from webapp.errors import ValidationError
+from webapp.sandbox.guards import check_parse_size
 from webapp.script_api.settings import system_setting
 
 DATE_FORMAT = "%Y-%m-%d"
@@ -273,6 +274,7 @@ def get_url(uri: str | None = None) -> str:
 
 def parse_json(value: Any) -> Any:
     if isinstance(value, str):
+        check_parse_size(value, "parse_json()")
         try:
             return json.loads(value)
         except ValueError:

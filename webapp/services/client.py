@@ -124,6 +124,14 @@ def cancel(args: dict[str, Any], http_method: str) -> dict[str, Any]:
     return {"message": documents.cancel_by_name(doctype, name).as_dict()}
 
 
+@builtin_method("frappe.client.rename_doc")
+def rename_doc(args: dict[str, Any], http_method: str) -> dict[str, Any]:
+    require_write_verb(http_method)
+    doctype, old, new = _required(args, "doctype", "old_name", "new_name")
+    merge = str(args.get("merge", "")).lower() in ("1", "true")
+    return {"message": documents.rename(doctype, old, new, merge=merge).name}
+
+
 @builtin_method("frappe.client.delete")
 def delete(args: dict[str, Any], http_method: str) -> dict[str, Any]:
     require_write_verb(http_method)

@@ -117,7 +117,9 @@ def exists(doctype: str, name_or_filters: Any) -> str | None:
 def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: Any = None, order_by: Any = None,
              limit_start: Any = 0, limit_page_length: Any = 20, ignore_permissions: bool = False,
              as_list: bool = False, pluck: str | None = None, limit: Any = None, user: str | None = None,
-             default_page_length: int = 20) -> list:
+             default_page_length: int = 20, run: bool = True) -> list | str:
+    """Rows as _dicts (or tuples with as_list, or one field's values with pluck). `run=False`
+    returns the query's SQL text instead of running it, as Frappe's does."""
     meta = meta_of(doctype)
     _refuse_single_list(meta)
     if meta.istable and not ignore_permissions:
@@ -137,8 +139,11 @@ def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: 
     # A lone count(*) has nothing to order (PostgreSQL refuses ORDER BY a column it does not group).
     counting = len(cols) == 1 and isinstance(getattr(cols[0], "element", None), sa.sql.functions.count)
     ordering = [] if counting else q.order(meta, t, order_by)
-    with _restricted(meta, conds, None if ignore_permissions else (user or acting_user())) as run:
-        rows = store.select(meta, cols, conds, ordering, start, length, run)
+    guard = _restricted(meta, conds, None if ignore_permissions else (user or acting_user()))
+    if not run:
+        return store.select(meta, cols, conds, ordering, start, length, run=_sql_text)
+    with guard as runner:
+        rows = store.select(meta, cols, conds, ordering, start, length, runner)
     fieldtypes = {f.fieldname: f for f in meta.data_fields}
     out: list = []
     for row in rows:
@@ -165,6 +170,10 @@ def _only_own(meta: DocType, t, conds: list, user: str) -> None:
     """A user who reads a doctype only through "Only If Creator" rows lists their own documents."""
     if permissions.owner_only(meta.name, "read", user):
         conds.append(t.c.owner == user)
+
+
+def _sql_text(query: Any) -> str:
+    return str(query.compile(dialect=db.session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
 
 
 def get_count(doctype: str, filters: Any = None, ignore_permissions: bool = False) -> int:
@@ -525,6 +534,45 @@ def delete(doctype: str, name: str, ignore_permissions: bool = False) -> None:
         fire(doc, "on_trash")
         store.delete_row(meta, doc.name)
         fire(doc, "after_delete")
+
+
+def rename(doctype: str, old: str, new: str, merge: bool = False, ignore_permissions: bool = False) -> Document:
+    """Frappe's rename_doc: the document takes a new name, and every Link to it follows. Fires
+    Before Rename (on the document under its old name) and After Rename (under the new one), each
+    with old_name, new_name and merge."""
+    meta = meta_of(doctype)
+    _guard_editable(meta)
+    ensure_writable("rename a document")
+    new = str(new or "").strip()
+    old = str(old or "")
+    if not meta.allow_rename:
+        raise ValidationError(f"{meta.name} documents cannot be renamed")
+    if merge:
+        raise ValidationError("Merging one document into another is not supported: rename to a new name")
+    if not new:
+        raise ValidationError("The new name is empty")
+    if len(new) > 140 or any(c in new for c in "\r\n\t\0"):
+        raise ValidationError("A name has at most 140 characters and no line breaks or tabs")
+    with transaction():
+        doc = get_doc(meta.name, old, check_permission=False, for_update=True)
+        if not ignore_permissions:
+            permissions.check(meta.name, "write", doc)
+        if new == old:
+            return doc
+        if store.exists(meta, new):
+            raise DuplicateEntryError(f"{meta.name} {new} already exists: choose another name")
+        details = {"old_name": old, "new_name": new, "merge": False}
+        fire(doc, "before_rename", **details)
+        now, user = _now(), acting_user()
+        store.rename_row(meta, old, new)
+        stamp: dict[str, Any] = {"modified": now, "modified_by": user}
+        if meta.naming.startswith("field:"):  # the field the name comes from says the new name too
+            stamp[meta.naming[len("field:"):]] = new
+        store.update_fields(meta, new, stamp)
+        store.relink(meta.name, old, new)
+        renamed = get_doc(meta.name, new, check_permission=False)
+        fire(renamed, "after_rename", **details)
+        return renamed
 
 
 def db_set(doc: Document, values: dict[str, Any], update_modified: bool = True) -> None:

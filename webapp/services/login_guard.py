@@ -1,10 +1,12 @@
-"""Password login with a per-address limit on failures (10 a minute, then 429)."""
+"""Password checks with a per-address limit on failures (10 a minute, then 429): logging in, and
+confirming the current password before changing it (the same counter: guessing through either
+door is throttled alike)."""
 
 from __future__ import annotations
 
 from flask import current_app
 
-from webapp.errors import AuthenticationError
+from webapp.errors import AuthenticationError, ValidationError
 from webapp.net import client_address
 from webapp.services import ratelimit, users
 
@@ -18,3 +20,12 @@ def login(usr: str, pwd: str):
     except AuthenticationError:
         ratelimit.count_failure(item, *key)
         raise
+
+
+def change_password(user: str, current: str, new: str, confirm: str) -> None:
+    """The user's own password change: the current password first (throttled like a login)."""
+    try:
+        login(user, current)
+    except AuthenticationError:
+        raise ValidationError("Your current password is not right").for_fields("current_password") from None
+    users.change_own_password(user, new, confirm)

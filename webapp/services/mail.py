@@ -23,6 +23,7 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from webapp.doctypes import registry
@@ -31,9 +32,9 @@ from webapp.documents.coerce import to_datetime
 from webapp.documents.naming import make_hash
 from webapp.errors import ValidationError
 from webapp.extensions import db
+from webapp.models.user import ADMINISTRATOR
 from webapp.services import jobs
 from webapp.services.context import acting_user, ensure_writable, transaction, transaction_memo
-from webapp.services.users import normalize_email
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,22 @@ MAX_DATA_CHARS = 140
 DEFAULT_SENDER = "notifications@example.com"  # Frappe's, when auto_email_id is not set
 SMTP_TIMEOUT_S = 30
 CONFIGURE_HINT = ("set mail_server (and mail_port, use_tls or use_ssl, mail_login, mail_password, auto_email_id) "
-                  "with flask --app wsgi set-config")
-NO_SERVER = f"Not sent: no mail server is configured; {CONFIGURE_HINT}, then run flask --app wsgi send-email"
+                  "with .venv/bin/flask --app wsgi set-config")
+NO_SERVER = f"Not sent: no mail server is configured; {CONFIGURE_HINT}, then run .venv/bin/flask --app wsgi send-email"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAMED = re.compile(r'^\s*"?([^"<>\\]*?)"?\s*<([^<>\s]+)>\s*$')
+
+
+def normalize_email(email: str) -> str:
+    email = (email or "").strip()
+    if email == ADMINISTRATOR:
+        return email
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationError(f"Invalid email address {email!r}: {exc}").for_fields("email") from None
+
 
 
 def _meta():

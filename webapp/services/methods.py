@@ -93,16 +93,20 @@ def call(name: str, args: dict[str, Any], http_method: str = "POST", client: str
     raise DoesNotExistError(f"No method {name!r}")
 
 
-def call_builtin_from_script(name: str, args: dict[str, Any], user: str) -> Any:
-    """`frappe.call` of a built-in method: what a client of `user` could call, its `message`."""
+def check_builtin_for_script(name: str, user: str) -> Method:
+    """The built-in method `name` if a script running as `user` may call it; else PermissionError
+    (as Frappe answers a method that is not whitelisted)."""
     builtin = BUILTIN.get(name)
-    if builtin is None:
-        raise DoesNotExistError(f"No method {name!r}")
-    if not builtin.from_scripts:
-        raise PermissionError(f"frappe.call cannot call {name!r} from a script: it is not whitelisted for scripts")
+    if builtin is None or not builtin.from_scripts:
+        raise PermissionError(f"{name!r} is not a whitelisted method a script can call")
     if not builtin.allow_guest and user == "Guest":
         raise PermissionError(f"Not permitted: {name} needs a login")
-    result = builtin.func(args, "POST")
+    return builtin
+
+
+def call_builtin_from_script(name: str, args: dict[str, Any], user: str) -> Any:
+    """`frappe.call` of a built-in method: what a client of `user` could call, its `message`."""
+    result = check_builtin_for_script(name, user).func(args, "POST")
     if isinstance(result, Reply):
         return result.body
     return result.get("message") if isinstance(result, dict) else result

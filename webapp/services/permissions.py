@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from webapp.doctypes import registry
-from webapp.doctypes.meta import ALL, PTYPES
+from webapp.doctypes.meta import PTYPES
 from webapp.errors import PermissionError, ValidationError
 from webapp.services.context import acting_user
-from webapp.services.users import get_user
+from webapp.services.users import roles_of
 
 GUEST = "Guest"
-
-
-def roles_of(user: str) -> set[str]:
-    if user == GUEST or not user:
-        return {GUEST}
-    u = get_user(user)
-    if u is None or not u.enabled:
-        return {GUEST}
-    return {*u.roles, ALL}
 
 
 def has_permission(doctype: str, ptype: str = "read", doc=None, user: str | None = None) -> bool:

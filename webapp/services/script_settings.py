@@ -12,8 +12,8 @@ from webapp import errors, sandbox
 from webapp.sandbox import Limits
 from webapp.services import context
 
-ENABLE_HINT = ("Server Scripts are disabled on this site. A System Manager can enable them with: "
-               "flask --app wsgi set-config server_script_enabled true")
+ENABLE_HINT = ("Server Scripts are disabled on this site. A System Manager can enable them in System settings "
+               "(/app/system-settings) or with: .venv/bin/flask --app wsgi set-config server_script_enabled true")
 
 
 def enabled() -> bool:

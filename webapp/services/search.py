@@ -68,9 +68,13 @@ def _commands(readable: list[DocType], user: str, is_system_manager: bool) -> li
             out.append(Result(f"New {meta.name}", f"/app/{meta.slug}/new", f"Create a new {meta.name}"))
         out.append(Result(f"{meta.name} List", f"/app/{meta.slug}", f"Open the {meta.name} list"))
     out.append(Result("Home", "/app", "The desk home page", kind="action"))
+    out.append(Result("My settings", "/app/my-settings", "Change your password", kind="action"))
     out.append(Result("Log out", "/logout", "End your session", kind="action"))
     if is_system_manager:
         out.append(Result("System settings", "/app/system-settings", "Site configuration", kind="action"))
+        out.append(Result("New User", "/app/user/new", "Create a user", kind="command"))
+        out.append(Result("Script health", "/app/script-health", "Runs, errors and durations of every script",
+                          kind="action"))
     return out
 
 

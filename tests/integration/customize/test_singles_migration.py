@@ -1,4 +1,4 @@
-"""Migration 0005 (tabSingles) upgrades, downgrades and upgrades again on a fresh database, SQLite or
+"""Migration 0006 (tabSingles) upgrades, downgrades and upgrades again on a fresh database, SQLite or
 PostgreSQL, and leaves the table the model describes."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def test_singles_migration_up_down_up(app, tmp_path):
     directory = other.config["MIGRATIONS_DIR"]
     try:
         with other.app_context():
-            upgrade(directory=directory, revision="0004")
+            upgrade(directory=directory, revision="0005")
             assert not sa.inspect(db.engine).has_table("tabSingles")
             upgrade(directory=directory)
             inspector = sa.inspect(db.engine)
@@ -45,7 +45,7 @@ def test_singles_migration_up_down_up(app, tmp_path):
                 conn.execute(sa.text('INSERT INTO "tabSingles" (doctype, field, value) VALUES (\'A\', \'b\', \'c\')'))
                 diffs = compare_metadata(MigrationContext.configure(conn), db.metadata)
             assert [d for d in diffs if "tabSingles" in repr(d)] == []
-            downgrade(directory=directory, revision="0004")
+            downgrade(directory=directory, revision="0005")
             assert not sa.inspect(db.engine).has_table("tabSingles")
             upgrade(directory=directory)
             assert sa.inspect(db.engine).has_table("tabSingles")

@@ -224,3 +224,26 @@ def test_assigned_flags_reach_run_script_and_other_frappe_names_stay_read_only(c
     assert r.status_code == 417 and "read-only" in r.get_json()["exception"]
     r = client.post("/api/method/bad_type")
     assert r.status_code == 417 and "frappe.flags can be set to" in r.get_json()["exception"]
+
+
+def test_msgprint_in_after_events_reaches_every_successful_json_reply(client, make_script, admin_headers):
+    # Frappe returns _server_messages on every JSON reply, success included.
+    make_script("note after save", "frappe.msgprint('Saved ' + doc.description)", reference_doctype="ToDo",
+                doctype_event="After Save")
+    make_script("note after delete", "frappe.msgprint('Deleted')", reference_doctype="ToDo",
+                doctype_event="After Delete")
+    r = client.post("/api/resource/ToDo", json={"description": "one"}, headers=admin_headers)
+    assert r.status_code == 200 and messages(r.get_json()) == ["Saved one"]
+    name = r.get_json()["data"]["name"]
+    r = client.put(f"/api/resource/ToDo/{name}", json={"description": "two"}, headers=admin_headers)
+    assert r.status_code == 200 and messages(r.get_json()) == ["Saved two"]
+    r = client.post("/api/method/frappe.client.set_value", headers=admin_headers,
+                    json={"doctype": "ToDo", "name": name, "fieldname": "description", "value": "three"})
+    assert r.status_code == 200 and messages(r.get_json()) == ["Saved three"]
+    r = client.post("/api/method/frappe.client.insert", headers=admin_headers,
+                    json={"doc": {"doctype": "ToDo", "description": "four"}})
+    assert r.status_code == 200 and messages(r.get_json()) == ["Saved four"]
+    r = client.delete(f"/api/resource/ToDo/{name}", headers=admin_headers)
+    assert r.status_code == 200 and messages(r.get_json()) == ["Deleted"]
+    r = client.get("/api/resource/ToDo", headers=admin_headers)
+    assert "_server_messages" not in r.get_json()  # nothing said, nothing sent

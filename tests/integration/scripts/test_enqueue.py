@@ -83,16 +83,35 @@ def test_a_failing_job_rolls_back_its_writes_and_shows_in_the_log(app, client, m
     assert client.get("/api/method/ping").status_code == 200
 
 
-def test_unknown_disabled_or_builtin_method_fails_the_script_naming_it(client, make_script, login_as, make_todo):
+def test_unknown_disabled_or_private_method_fails_the_script_naming_it(client, make_script, login_as, make_todo):
     make_script("Off", "x = 1", script_type="API", api_method="off_method", disabled=1)
     make_script("Kick", "frappe.enqueue(frappe.form_dict.m)", script_type="API", api_method="kick")
     login_as("ann@example.com")
-    for method, status, words in (("no_such_method", 404, ["no API Server Script", "'no_such_method'"]),
+    for method, status, words in (("no_such_method", 403, ["not a whitelisted method", "'no_such_method'"]),
                                   ("off_method", 417, ["'Off'", "'off_method'", "disabled"]),
-                                  ("frappe.client.get_list", 417, ["built-in method", "frappe.call"])):
+                                  ("login", 403, ["not a whitelisted method", "'login'"])):
         r = client.post("/api/method/kick", json={"m": method})
         assert r.status_code == status, method
         assert all(w in r.get_json()["exception"] for w in words), r.get_json()["exception"]
+
+
+def test_a_whitelisted_builtin_method_is_queued_and_runs_as_the_user(app, client, make_script, login_as, held_jobs):
+    make_script("Kick", "frappe.enqueue('frappe.client.insert', doc={'doctype': 'ToDo', 'description': 'queued'})",
+                script_type="API", api_method="kick")
+    make_script("Now", "frappe.response['message'] = frappe.enqueue('frappe.client.get_count', now=True, "
+                       "doctype='ToDo')", script_type="API", api_method="now")
+    login_as("ann@example.com")
+    assert client.post("/api/method/kick").status_code == 200
+    [(_job, _queue, payload)] = held_jobs.pushed
+    assert payload["method"] == "frappe.client.insert" and payload["user"] == "ann@example.com"
+    held_jobs.release()
+    r = client.post("/api/method/now")
+    assert r.status_code == 200 and r.get_json()["message"] == 1
+    with app.app_context():
+        from webapp.services import documents
+
+        [todo] = documents.get_list("ToDo", fields=["description", "owner"], ignore_permissions=True)
+    assert todo == {"description": "queued", "owner": "ann@example.com"}
 
 
 def test_queue_names_are_default_short_long(client, make_script, login_as, make_todo, held_jobs):

@@ -118,3 +118,16 @@ def test_scripts_run_the_same_with_the_source_guards(monkeypatch: pytest.MonkeyP
         assert result.status == "Success", result.error
         assert (result.namespace["x"], result.namespace["y"], result.namespace["z"], result.namespace["d"]) == (
             42, "acb", [0, 2, 4], {"k": 2})
+
+
+@pytest.mark.parametrize("fast", _modules())
+def test_enumerate_answers_as_the_full_guard(fast) -> None:
+    import types
+
+    for value in ["ab", [1, 2], (3,), b"xy", bytearray(b"z"), {"k": 1}, {5}, range(3)]:
+        assert list(fast.enumerate_(value, 1)) == list(guards.guarded_enumerate(value, 1)), value
+    long = b"a" * (guards.RANGE_FAST_MAX + 1)
+    for value in (long, list(long), long.decode()):
+        assert isinstance(fast.enumerate_(value), types.GeneratorType)
+        assert isinstance(guards.guarded_enumerate(value), types.GeneratorType)
+    assert not isinstance(fast.enumerate_("ab"), types.GeneratorType)

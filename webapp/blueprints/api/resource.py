@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import jsonify, request
+from flask import request
 
 from webapp.blueprints.api.blueprint import bp
+from webapp.blueprints.api.views import json_reply
 from webapp.errors import ValidationError
 from webapp.services import documents
 
@@ -40,27 +41,27 @@ def _body() -> dict[str, Any]:
 def resource_list(doctype: str):
     args = request.args
     rows = documents.list_documents(doctype, args.to_dict())
-    return jsonify({"data": rows})
+    return json_reply({"data": rows})
 
 
 @bp.post("/api/resource/<doctype>")
 def resource_create(doctype: str):
     doc = documents.create(doctype, _body())
-    return jsonify({"data": doc.as_dict()})
+    return json_reply({"data": doc.as_dict()})
 
 
 @bp.get("/api/resource/<doctype>/<path:name>")
 def resource_get(doctype: str, name: str):
-    return jsonify({"data": documents.get_doc(doctype, name).as_dict()})
+    return json_reply({"data": documents.get_doc(doctype, name).as_dict()})
 
 
 @bp.put("/api/resource/<doctype>/<path:name>")
 def resource_update(doctype: str, name: str):
     doc = documents.update(doctype, name, _body())
-    return jsonify({"data": doc.as_dict()})
+    return json_reply({"data": doc.as_dict()})
 
 
 @bp.delete("/api/resource/<doctype>/<path:name>")
 def resource_delete(doctype: str, name: str):
     documents.delete(doctype, name)
-    return jsonify({"message": "ok"})
+    return json_reply({"message": "ok"})

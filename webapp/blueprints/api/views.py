@@ -8,9 +8,10 @@ from flask import Response, jsonify, request
 
 from webapp.blueprints.api.blueprint import bp
 from webapp.blueprints.api.params import form_dict
-from webapp.errors import ValidationError, server_messages_json
+from webapp.errors import ValidationError
 from webapp.net import client_address
 from webapp.services import methods
+from webapp.services.messages import server_messages_json
 from webapp.services.methods import Reply
 
 ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -19,7 +20,9 @@ ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 SCRIPT_REPLY_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
-def _json(body: dict) -> Response:
+def json_reply(body: dict) -> Response:
+    """A JSON answer with the messages the request collected (`frappe.msgprint`), as Frappe sends them
+    on every JSON reply, success included."""
     body = dict(body or {})
     msgs = server_messages_json()
     if msgs:
@@ -34,9 +37,9 @@ def _attachment(filename: str) -> str:
 
 def render(reply: Reply | dict) -> Response:
     if not isinstance(reply, Reply):
-        return _json(reply)
+        return json_reply(reply)
     if reply.kind == "json":
-        response = _json(reply.body)
+        response = json_reply(reply.body)
     elif reply.kind in ("text", "csv"):
         response = Response(reply.body, mimetype="text/plain" if reply.kind == "text" else "text/csv")
         if reply.filename:

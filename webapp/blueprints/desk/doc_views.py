@@ -13,12 +13,17 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.blueprints.access import login_required
 from webapp.blueprints.desk import forms as F
+from webapp.blueprints.desk import script_editor
 from webapp.blueprints.desk.blueprint import bp
 from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType, Field
 from webapp.errors import DoesNotExistError, FrappeError, ValidationError
-from webapp.services import documents, permissions
+from webapp.services import documents, messages, permissions, users
+from webapp.services.settings import format_names, parse_date
 
+# Doctypes whose form shows more than its fields, and who supplies it: fn(values, is_new) -> dict,
+# handed to the form template as `extras`.
+FORM_EXTRAS = {"Server Script": script_editor.form_extras}
 PAGE_SIZE = 20
 LINK_OPTIONS = 20
 _DOCSTATUS = {0: "Draft", 1: "Submitted", 2: "Cancelled"}
@@ -81,9 +86,10 @@ def _date_range(f: Field, args: MultiDict, chosen: dict[str, str]) -> list[list[
         if value == "":
             continue
         try:
-            day = dt.date.fromisoformat(value)
+            day = parse_date(value)
         except ValueError:
-            flash(f"{f.label} {'to' if op == '<' else 'from'}: {value!r} is not a date; use YYYY-MM-DD", "error")
+            flash(f"{f.label} {'to' if op == '<' else 'from'}: {value!r} is not a date; use {format_names()[0]}",
+                  "error")
             continue
         chosen[key] = day.isoformat()
         if op == "<":  # up to the end of that day
@@ -118,10 +124,14 @@ def doc_list(slug: str):
         "desk/list.html", meta=meta, rows=rows, columns=columns, total=total, page=q["page"], pages=pages,
         page_size=PAGE_SIZE, chosen=q["chosen"], filter_fields=filter_fields(meta), list_url=list_url,
         sort_field=sort_field, sort_dir=sort_dir, can_create=_can_create(meta), docstatus_labels=_DOCSTATUS,
+        # A log is ordered by its own time column: a "Last Updated" beside it would repeat it.
+        show_modified=not any(f.fieldname == meta.sort_field for f in columns),
     )
 
 
 def _can_create(meta: DocType) -> bool:
+    if meta.name == "User":  # managed by the users service, from its own pages (user_views.py)
+        return users.can_manage_users()
     return not meta.read_only and permissions.has_permission(meta.name, "create")
 
 
@@ -136,7 +146,7 @@ def _link_options(meta: DocType, editable: list[Field]) -> dict[str, list[str]]:
     fields = list(editable)
     for tf in meta.table_fields:
         if tf in editable:
-            fields += F.child_meta(tf).fields
+            fields += registry.child_meta(tf).fields
     for f in fields:
         if f.fieldtype == "Link" and f.options and f.options not in out:
             target = registry.get(f.options)
@@ -164,6 +174,7 @@ def _render_form(meta: DocType, values: dict[str, Any], *, is_new: bool, docstat
         "submit": not is_new and meta.is_submittable and docstatus == 0 and perms["submit"],
         "cancel": not is_new and docstatus == 1 and perms["cancel"],
         "delete": not is_new and docstatus != 1 and perms["delete"] and not meta.read_only,
+        "rename": not is_new and meta.allow_rename and perms["write"] and not meta.read_only,
         "print": not is_new,
     }
     # Child rows are shown with one spare empty row while editable (the no-JS way to add one).
@@ -174,12 +185,15 @@ def _render_form(meta: DocType, values: dict[str, Any], *, is_new: bool, docstat
             current.append({})
         rows[tf.fieldname] = current
     needs_editor = any(f.fieldtype == "Code" for f in meta.fields if not f.hidden)
+    errors = errors or {}
     html = render_template(
         "desk/form.html", meta=meta, values=values, rows=rows, name=name, is_new=is_new, docstatus=docstatus,
         docstatus_label=_DOCSTATUS.get(docstatus, "Draft"), editable=editable_names, buttons=buttons,
-        errors=errors or {}, message=message, stale=stale, link_options=_link_options(meta, editable),
-        fields=F.visible_fields(meta), child_meta=F.child_meta, needs_editor=needs_editor,
-        modified=str(values.get("modified") or ""),
+        errors=errors, message=F.error_banner(meta, errors, message), stale=stale,
+        link_options=_link_options(meta, editable), choices=F.field_choices(meta, values),
+        fields=registry.visible_fields(meta), child_meta=registry.child_meta, needs_editor=needs_editor,
+        modified=str(values.get("modified") or ""), failed=status != 200,
+        extras=FORM_EXTRAS[meta.name](values, is_new) if meta.name in FORM_EXTRAS else None,
     )
     return html, status
 
@@ -214,6 +228,7 @@ def doc_new(slug: str):
         doc = documents.create(meta.name, posted)
     except ValidationError as exc:
         return _failed(meta, exc, {**shown, "__name": posted.get("name")}, is_new=True, docstatus=0, perms=perms)
+    _flash_messages()
     flash(f"{meta.name} {doc.name} saved", "success")
     return redirect(_doc_url(meta, doc.name))
 
@@ -240,6 +255,7 @@ def doc_form(slug: str, name: str):
         documents.update(meta.name, doc.name, posted)
     except ValidationError as exc:
         return _failed(meta, exc, shown, is_new=False, docstatus=docstatus, perms=perms)
+    _flash_messages()
     flash(f"{meta.name} {doc.name} saved", "success")
     return redirect(_doc_url(meta, doc.name))
 
@@ -258,11 +274,34 @@ def _lifecycle(slug: str, name: str, action: str):
             raise
         flash(exc.message, "error")
         return redirect(_doc_url(meta, name))
+    _flash_messages()
     if action == "delete":
         flash(f"{meta.name} {name} deleted", "success")
         return redirect(url_for("desk.doc_list", slug=meta.slug))
     flash(f"{meta.name} {name} {'submitted' if action == 'submit' else 'cancelled'}", "success")
     return redirect(_doc_url(meta, name))
+
+
+@bp.post("/app/<slug>/<path:name>/rename")
+@login_required
+def doc_rename(slug: str, name: str):
+    meta = _meta(slug)
+    try:
+        doc = documents.rename(meta.name, name, request.form.get("new_name", ""))
+    except ValidationError as exc:
+        if isinstance(exc, DoesNotExistError):
+            raise
+        flash(exc.message, "error")
+        return redirect(_doc_url(meta, name))
+    _flash_messages()
+    flash(f"{meta.name} {name} renamed to {doc.name}", "success")
+    return redirect(_doc_url(meta, doc.name))
+
+
+def _flash_messages() -> None:
+    """What scripts said with frappe.msgprint during the operation, shown after the redirect."""
+    for entry in messages.collected():
+        flash(entry["message"], "info")
 
 
 @bp.post("/app/<slug>/<path:name>/submit")

@@ -5,26 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType, Field
+from webapp.doctypes.registry import child_meta
+from webapp.runtime.server_script import reference_doctype_options
+from webapp.services.settings import format_date, format_datetime, format_duration, parse_date, parse_datetime
 
 _ROW_KEY = re.compile(r"^(?P<table>[a-z0-9_]+)-(?P<idx>\d+)-(?P<field>[a-z0-9_]+)$")
 _ROW_IN_MESSAGE = re.compile(r"in row (?P<idx>\d+) of (?P<table>[a-z0-9_]+)")
 MAX_ROWS = 500
-
-
-def child_meta(f: Field) -> DocType:
-    meta = registry.get(f.options or "")
-    if meta is None:  # pragma: no cover - a declaration error
-        raise LookupError(f"Table field {f.fieldname} points to unknown doctype {f.options}")
-    return meta
-
-
-def visible_fields(meta: DocType) -> list[Field]:
-    return [f for f in meta.fields if not f.hidden]
 
 
 def is_editable(f: Field, meta: DocType, docstatus: int, can_write: bool) -> bool:
@@ -43,7 +34,20 @@ def editable_fields(meta: DocType, docstatus: int, can_write: bool) -> list[Fiel
 def _scalar(f: Field, raw: Any, present: bool) -> Any:
     if f.fieldtype == "Check":
         return 1 if present and str(raw) not in ("", "0", "false", "off") else 0
+    if f.fieldtype in ("Date", "Datetime") and isinstance(raw, str) and raw.strip():
+        return _iso(f, raw)
     return raw if raw is not None else ""
+
+
+def _iso(f: Field, typed: str) -> str:
+    """A date typed in the site's format, as the ISO text the documents service reads. Text that is
+    not a date is passed on as typed: the service refuses it at its field, saying what works."""
+    try:
+        if f.fieldtype == "Date":
+            return parse_date(typed).isoformat()
+        return parse_datetime(typed).isoformat(" ")
+    except ValueError:
+        return typed
 
 
 def parse_rows(f: Field, form: Mapping[str, Any], keep_blank: bool = False) -> list[dict[str, Any]]:
@@ -81,6 +85,9 @@ def parse_form(meta: DocType, form: Mapping[str, Any], docstatus: int, can_write
                 values[f.fieldname] = form.get(f.fieldname)
         else:
             values[f.fieldname] = _scalar(f, form.get(f.fieldname), f.fieldname in form)
+            if f.fieldtype in ("Text", "Code") and isinstance(values[f.fieldname], str):
+                # A browser posts a textarea's line breaks as CRLF: store them as typed.
+                values[f.fieldname] = values[f.fieldname].replace("\r\n", "\n")
     if not is_new and form.get("modified"):
         values["modified"] = form["modified"]
     return values
@@ -132,8 +139,45 @@ def field_errors(meta: DocType, exc: Exception) -> dict[str, str]:
             if child_meta(tf).get_field(name) is None:
                 continue
             if row and row["table"] == tf.fieldname:
-                out[f"{tf.fieldname}-{int(row['idx']) - 1}-{name}"] = message
-            out.setdefault(tf.fieldname, message)
+                out[f"{tf.fieldname}-{int(row['idx']) - 1}-{name}"] = message  # shown in its cell only
+            else:
+                out.setdefault(tf.fieldname, message)
+    return out
+
+
+def error_banner(meta: DocType, errors: dict[str, str], message: str | None) -> str | None:
+    """The banner above a form that did not save. An error shown at its field (or at its line in the
+    editor) gets a short pointer here instead of the whole message a second time."""
+    if not message or not errors:
+        return message
+    key = next(iter(errors))
+    fieldname = key.split("-", 1)[0]
+    f = meta.get_field(fieldname)
+    label = f.label if f is not None else "Name"
+    if f is not None and f.fieldtype == "Code":
+        marks = [m for m in code_errors(errors[key]) if isinstance(m, dict)]
+        where = f" on line {marks[0]['line']}" if marks else ""
+        return f"Not saved: {label} has an error{where}, marked in the editor."
+    return f"Not saved: check {label}, marked below."
+
+
+# Data fields the desk offers as a select of choices worked out when the form is shown (they can
+# change while the app runs: doctypes defined by users appear without a restart).
+CHOICES: dict[tuple[str, str], Callable[[], list[str]]] = {
+    ("Server Script", "reference_doctype"): reference_doctype_options,
+}
+
+
+def field_choices(meta: DocType, values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """{fieldname: choices} for this form; a stored value that is no longer a choice stays offered
+    (so opening and saving the form never changes it silently)."""
+    out: dict[str, list[str]] = {}
+    for (doctype, fieldname), source in CHOICES.items():
+        if doctype != meta.name:
+            continue
+        options = source()
+        current = values.get(fieldname)
+        out[fieldname] = [current, *options] if current and current not in options else options
     return out
 
 
@@ -157,12 +201,10 @@ def input_value(f: Field, value: Any) -> str:
     """The string a widget shows for a stored (or posted) value."""
     if value is None:
         return ""
-    if f.fieldtype == "Date" and isinstance(value, dt.date):
-        return value.isoformat()[:10]
+    if f.fieldtype == "Date":
+        return format_date(value)
     if f.fieldtype == "Datetime":
-        if isinstance(value, dt.datetime):
-            return value.strftime("%Y-%m-%dT%H:%M:%S")
-        return str(value).replace(" ", "T")[:19]
+        return format_datetime(value)
     if f.fieldtype in ("Float", "Currency") and isinstance(value, (int, float)):
         text = f"{value:.9f}".rstrip("0").rstrip(".")
         if f.fieldtype == "Currency" and len(text.partition(".")[2]) <= 2:
@@ -171,13 +213,19 @@ def input_value(f: Field, value: Any) -> str:
     return str(value)
 
 
+def is_duration(f: Field | None) -> bool:
+    """A Float field named `*_ms` holds milliseconds (the execution log's duration_ms)."""
+    return f is not None and f.fieldtype == "Float" and f.fieldname.endswith("_ms")
+
+
 def display_value(f: Field | None, value: Any) -> str:
-    """A value as text in lists and print: Yes/No, money with two decimals, dates without seconds."""
+    """A value as text in lists, read-only fields and print: Yes/No, money with two decimals, dates and
+    times in the site's format (System settings), durations in ms."""
     if value is None or value == "":
         return ""
     if f is None:
-        if isinstance(value, dt.datetime):
-            return value.strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, (dt.datetime, dt.date)):
+            return format_datetime(value)
         return str(value)
     if f.fieldtype == "Check":
         return "Yes" if value else "No"
@@ -186,15 +234,17 @@ def display_value(f: Field | None, value: Any) -> str:
             return f"{float(value):,.2f}"
         except (TypeError, ValueError):
             return str(value)
+    if is_duration(f):
+        return format_duration(value)
     if f.fieldtype == "Float":
         try:
             return f"{float(value):,.6f}".rstrip("0").rstrip(".")
         except (TypeError, ValueError):
             return str(value)
-    if f.fieldtype == "Datetime" and isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if f.fieldtype == "Date" and isinstance(value, dt.date):
-        return value.isoformat()
+    if f.fieldtype == "Datetime":
+        return format_datetime(value)
+    if f.fieldtype == "Date":
+        return format_date(value)
     if f.fieldtype == "Password":
         return "••••••"
     return str(value)
