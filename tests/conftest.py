@@ -92,6 +92,7 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
     app = request.getfixturevalue("app")
     from webapp.customize import registry_cache
     from webapp.doctypes import registry
+    from webapp.doctypes.builtin import BUILTIN_DOCTYPES
     from webapp.extensions import db, limiter
     from webapp.models.user import ADMINISTRATOR
     from webapp.runtime import cache, logs
@@ -112,6 +113,9 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
             if table.name in {"tabUser", "__Auth", "tabHas Role"}:
                 col = "user" if table.name == "__Auth" else ("parent" if table.name == "tabHas Role" else "name")
                 db.session.execute(table.delete().where(table.c[col] != ADMINISTRATOR))
+            elif table.name in {"tabDocType", "tabDocField", "tabDocPerm"}:  # init-db's rows of the built-ins
+                col = table.c["name" if table.name == "tabDocType" else "parent"]
+                db.session.execute(table.delete().where(col.not_in([dt.name for dt in BUILTIN_DOCTYPES])))
             else:
                 db.session.execute(table.delete())
         db.session.commit()

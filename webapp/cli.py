@@ -18,11 +18,13 @@ def init_db() -> str | None:
     """Create or upgrade the schema and seed roles and Administrator; idempotent."""
     from flask_migrate import upgrade
 
+    from webapp.customize import registry_cache
     from webapp.extensions import db
     from webapp.services import schema, users
 
     upgrade(directory=current_app.config["MIGRATIONS_DIR"])
     schema.sync_doctype_tables()
+    registry_cache.write_builtin_rows()
     users.ensure_builtin_roles()
     db.session.commit()
     return users.ensure_administrator()

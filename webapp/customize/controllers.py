@@ -137,6 +137,9 @@ def _check_doctype(doc) -> DocType:
     before = doc.get_doc_before_save()
     if before is None:
         _check_new_name(name)
+    elif registry.is_builtin(name):
+        raise ValidationError(f"{name} is a built-in DocType: change it with Custom Field and Property Setter") \
+            .for_fields("name")
     else:
         for prop, what in (("istable", "Is Child Table"), ("issingle", "Is Single")):
             if build.flag(before.get(prop)) != build.flag(doc.get(prop)):
@@ -220,8 +223,10 @@ class DocTypeController(_SystemManagersOnly):
 
     def on_trash(self, doc) -> None:
         require_system_manager(self.what)
+        if registry.is_builtin(doc.name):
+            raise ValidationError(f"{doc.name} is a built-in DocType and cannot be deleted")
         meta = registry.get(doc.name)
-        if meta is None or registry.is_builtin(doc.name):  # pragma: no cover - rows are never built-ins
+        if meta is None:  # pragma: no cover - a row the registry could not build
             return
         users = _users_of(meta.name)
         if users:

@@ -114,6 +114,7 @@ def doctype_from_rows(row: Mapping[str, Any], fields: Iterable[Mapping[str, Any]
         sort_field=sort_field, sort_order="asc" if _text(row.get("sort_order")).lower() == "asc" else "desc",
         description=_text(row.get("description")), module=_text(row.get("module")) or "Custom", custom=True,
         track_changes=flag(row.get("track_changes")), search_fields=_text(row.get("search_fields")),
+        allow_rename=flag(row.get("allow_rename")),
     )
 
 

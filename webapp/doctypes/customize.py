@@ -93,6 +93,7 @@ DOCTYPE = DocType(
         Field("is_submittable", "Check", label="Is Submittable",
               description="Documents are submitted (and then cancelled) instead of edited forever"),
         Field("track_changes", "Check", default=1),
+        Field("allow_rename", "Check", description="Documents may be renamed (links to them follow)"),
         Field("sb_fields", "Section Break", label="Fields"),
         Field("fields", "Table", options="DocField"),
         Field("sb_naming", "Section Break", label="Naming"),

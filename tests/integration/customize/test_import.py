@@ -44,7 +44,7 @@ def test_a_doctype_json_and_its_child_table_import_verbatim(app, client, admin_h
     parent = out[("DocType", "Fleet Vehicle")]
     assert (child["status"], parent["status"]) == ("created", "created")
     assert "fields: translatable" in child["ignored"] and "editable_grid" in parent["ignored"]
-    for key in ("allow_import", "allow_rename", "image_field", "index_web_pages_for_search",
+    for key in ("allow_import", "image_field", "index_web_pages_for_search",
                 "show_title_field_in_link", "fields: non_negative", "fields: collapsible",
                 "permissions: email"):
         assert any(i.startswith(key) for i in parent["ignored"]), (key, parent["ignored"])
@@ -74,6 +74,12 @@ def test_a_doctype_json_and_its_child_table_import_verbatim(app, client, admin_h
     r = client.post("/api/resource/Fleet Vehicle", json={"plate": "B-FV-2", "driver": "E-1"}, headers=admin_headers)
     assert r.status_code == 417 and "Employee 'E-1' does not exist" in r.get_json()["exception"]
 
+    r = client.post("/api/method/frappe.client.rename_doc", json={  # "allow_rename": 1 in the file
+        "doctype": "Fleet Vehicle", "old_name": "FV-00001", "new_name": "FV-VOLVO"}, headers=admin_headers)
+    assert r.status_code == 200 and r.get_json()["message"] == "FV-VOLVO"
+    assert client.get("/api/resource/Fleet Vehicle/FV-VOLVO", headers=admin_headers).get_json()["data"][
+        "services"][0]["work_done"] == "oil"
+
     again = _import(client, admin_headers, [service, vehicle])
     assert {o["status"] for o in again.values()} == {"unchanged"}
 
@@ -99,8 +105,8 @@ def test_fixtures_import_verbatim_and_change_built_in_doctypes(app, client, admi
     assert status[("Property Setter", "ToDo-status-no_copy")] == "skipped"
     assert "property 'no_copy' changes nothing here" in out[("Property Setter", "ToDo-status-no_copy")]["notes"][0]
 
-    todo = client.get("/api/resource/DocType/ToDo", headers=admin_headers)
-    assert todo.status_code == 404  # built-ins are declarations, not rows
+    todo = client.get("/api/resource/DocType/ToDo", headers=admin_headers).get_json()["data"]
+    assert todo["custom"] == 0 and "fleet_vehicle" not in [f["fieldname"] for f in todo["fields"]]
     r = client.post("/api/resource/ToDo", json={"description": "service"}, headers=admin_headers)
     assert r.status_code == 417 and "value missing for Date" in r.get_json()["exception"]
     r = client.post("/api/resource/Fleet Vehicle", json={"plate": "P-1"}, headers=admin_headers)
@@ -162,7 +168,7 @@ def test_the_cli_imports_an_apps_folder(app, instance_dir):
     assert done.returncode == 0, done.stderr
     assert "created: DocType Fleet Vehicle Service" in done.stdout
     assert "skipped: Custom Field Sales Invoice-fleet_vehicle" in done.stdout
-    assert "ignored (not used here): allow_import, allow_rename" in done.stdout
+    assert "ignored (not used here): allow_import, editable_grid" in done.stdout
     assert "field 'photo' left out: Attach Image fields are not supported yet" in done.stdout
     with app.app_context():
         from webapp.doctypes import registry

@@ -57,6 +57,20 @@ def test_built_in_doctypes_change_only_through_custom_field_and_property_setter(
     assert r.status_code == 417 and "DocType cannot be customized" in r.get_json()["exception"]
 
 
+def test_built_in_doctypes_are_rows_to_read_not_to_change(client, admin_headers):
+    todo = client.get("/api/resource/DocType/ToDo", headers=admin_headers).get_json()["data"]
+    assert (todo["custom"], todo["autoname"], todo["title_field"]) == (0, "hash", "description")
+    assert [f["fieldname"] for f in todo["fields"]][:2] == ["status", "priority"]
+    assert {p["role"] for p in todo["permissions"]} == {"All", "System Manager"}
+    r = client.put("/api/resource/DocType/ToDo", json={"description": "mine now"}, headers=admin_headers)
+    assert r.status_code == 417 and "change it with Custom Field and Property Setter" in r.get_json()["exception"]
+    r = client.delete("/api/resource/DocType/ToDo", headers=admin_headers)
+    assert r.status_code == 417 and "built-in DocType and cannot be deleted" in r.get_json()["exception"]
+    names = client.get("/api/resource/DocType", query_string={"filters": '{"custom": 0}', "limit_page_length": 0},
+                       headers=admin_headers).get_json()["data"]
+    assert {"ToDo", "DocType", "Server Script", "Custom Field"} <= {row["name"] for row in names}
+
+
 @pytest.mark.parametrize(("body", "message"), [
     ({"name": 'Evil"; DROP TABLE "tabToDo'}, "may contain only letters, digits, spaces, '_' and '-'"),
     ({"name": "tabToDo`--"}, "may contain only letters"),
