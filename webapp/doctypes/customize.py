@@ -94,7 +94,7 @@ DOCTYPE = DocType(
               description="Documents are submitted (and then cancelled) instead of edited forever"),
         Field("track_changes", "Check", default=1),
         Field("allow_rename", "Check", description="Documents may be renamed (links to them follow)"),
-        Field("sb_fields", "Section Break", label="Fields"),
+        Field("sb_fields", "Section Break"),
         Field("fields", "Table", options="DocField"),
         Field("sb_naming", "Section Break", label="Naming"),
         Field("autoname", "Data", label="Auto Name", description=AUTONAME_HELP),
@@ -104,7 +104,7 @@ DOCTYPE = DocType(
         Field("sort_field", "Data", default="modified"),
         Field("sort_order", "Select", options="DESC\nASC", default="DESC"),
         Field("description", "Small Text"),
-        Field("sb_permissions", "Section Break", label="Permissions"),
+        Field("sb_permissions", "Section Break"),
         Field("permissions", "Table", options="DocPerm"),
     ],
 )

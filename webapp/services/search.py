@@ -64,6 +64,9 @@ def doc_route(meta: DocType, name: str) -> str:
 def _commands(readable: list[DocType], user: str, is_system_manager: bool) -> list[Result]:
     out: list[Result] = []
     for meta in readable:
+        if meta.issingle:  # one record, no list
+            out.append(Result(meta.name, f"/app/{meta.slug}", f"Open {meta.name}"))
+            continue
         if not meta.read_only and permissions.has_permission(meta.name, "create", user=user):
             out.append(Result(f"New {meta.name}", f"/app/{meta.slug}/new", f"Create a new {meta.name}"))
         out.append(Result(f"{meta.name} List", f"/app/{meta.slug}", f"Open the {meta.name} list"))
@@ -117,7 +120,7 @@ def awesomebar(query: str, user: str | None = None) -> list[dict[str, str]]:
         if score is not None:
             results.append(Result(r.label, r.route, r.description, r.kind, score))
     if len(query) >= MIN_DOC_QUERY:
-        for meta in readable:
+        for meta in (m for m in readable if not m.issingle):
             try:
                 results.extend(_documents(meta, query, user))
             except FrappeError:

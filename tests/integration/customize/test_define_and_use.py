@@ -134,6 +134,10 @@ def test_desk_list_form_and_print_from_the_metadata(app, client, admin_headers, 
     assert "First" in html and doc["name"] in html and "Kind" in html  # a column and a standard filter
     html = client.get(f"/app/gadget/{doc['name']}").get_data(as_text=True)
     assert 'name="title"' in html and 'name="clock"' in html and 'name="lines-0-item"' in html
+    assert 'data-layout="section"' in html and 'data-layout="tab"' in html and 'data-layout="column"' in html
+    assert html.index(">Numbers</h3>") < html.index('name="count"') < html.index(">Dates</h2>") < html.index('name="day"')
+    assert 'type="email"' in html and 'type="url"' in html and 'type="time"' in html and 'class="code-text"' in html
+    assert 'data-code-editor' not in html  # the script editor is for Server Scripts
     form = client.get("/app/gadget/new").get_data(as_text=True)
     assert 'name="title"' in form
     html = client.get("/printview", query_string={"doctype": "Gadget", "name": doc["name"]}).get_data(as_text=True)
