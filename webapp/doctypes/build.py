@@ -289,6 +289,11 @@ def check_field(f: Field, owner: str, lookup: Callable[[str], DocType | None], o
         if child is None or not child.istable:
             raise ValidationError(f"{where}: a {f.fieldtype} field needs a child table doctype (Is Child Table) in "
                                   f"Options{'; ' + repr(opts) + ' is not one' if opts else ''}").for_fields("options")
+        if not child.customizable:
+            # Its rows mean something to the app itself (a user's roles, a doctype's fields): rows
+            # written through another doctype would be read as theirs.
+            raise ValidationError(f"{where}: {child.name} belongs to the app and cannot be the table of another "
+                                  "doctype; define a child table of your own").for_fields("options")
         if f.fieldtype == "Table MultiSelect" and not any(c.fieldtype == "Link" for c in child.fields):
             raise ValidationError(f"{where}: the child table of a Table MultiSelect needs a Link field") \
                 .for_fields("options")

@@ -101,6 +101,10 @@ def test_built_in_doctypes_are_rows_to_read_not_to_change(client, admin_headers)
     ({"name": "Okay", "fields": [{"label": "X", "fieldtype": "Select"}]}, "needs its choices in Options"),
     ({"name": "Okay", "fields": [{"label": "X", "fieldtype": "Table", "options": "ToDo"}]},
      "needs a child table doctype"),
+    ({"name": "Okay", "fields": [{"label": "Roles", "fieldtype": "Table", "options": "Has Role"}]},
+     "Has Role belongs to the app and cannot be the table of another doctype"),
+    ({"name": "Okay", "fields": [{"label": "Defs", "fieldtype": "Table", "options": "DocField"}]},
+     "DocField belongs to the app"),
     ({"name": "Okay", "fields": [{"label": "X", "fieldtype": "Dynamic Link", "options": "title"}]},
      "a Dynamic Link's Options names a Link field (to DocType)"),
     ({"name": "Okay", "fields": [{"label": "X", "fieldtype": "Data", "options": "IBAN"}]},
@@ -189,7 +193,7 @@ def test_only_if_creator(client, api_keys, make_doctype):
     assert everyone.get_json()["data"] == [{"title": "ann's"}, {"title": "bob's"}]
 
 
-def test_single_doctype(client, admin_headers, make_doctype, make_script, site_config):
+def test_single_doctype(client, admin_headers, make_doctype, make_script, site_config, login_as):
     make_doctype("Shop Settings", [{"label": "Shop Name", "fieldtype": "Data", "default": "Corner Shop"},
                                    {"label": "Max Items", "fieldtype": "Int", "default": "10"},
                                    {"label": "Opens", "fieldtype": "Date"},
@@ -222,3 +226,11 @@ frappe.response["message"] = [before, frappe.db.get_single_value("Shop Settings"
                                                                  "fieldname": json.dumps(["shop_name", "open"])},
                     headers=admin_headers)
     assert r.get_json()["message"] == {"shop_name": "Big Shop", "open": 0}
+    login_as("Administrator")  # the desk: /app/<slug> is the Single's form
+    html = client.get("/app/shop-settings").get_data(as_text=True)
+    assert 'name="shop_name"' in html and 'value="Big Shop"' in html and 'action="/app/shop-settings/Shop%20Settings"' in html
+    assert client.get("/app/shop-settings/new").headers["Location"].endswith("/app/shop-settings")
+    r = client.post("/app/shop-settings/Shop%20Settings", data={"shop_name": "Desk Shop", "max_items": "3"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    got = client.get("/api/resource/Shop Settings/Shop Settings", headers=admin_headers).get_json()["data"]
+    assert (got["shop_name"], got["max_items"]) == ("Desk Shop", 3)
