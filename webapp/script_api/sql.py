@@ -7,7 +7,9 @@ from typing import Any
 
 from webapp import sandbox
 from webapp.documents.document import AttrDict
+from webapp.documents.query import postgres_names
 from webapp.errors import ValidationError
+from webapp.extensions import db
 from webapp.services import readonly_sql
 
 SQL_FUNCTION = "frappe.db.sql"
@@ -28,6 +30,8 @@ def sql(query: Any, values: Any = None, as_dict: Any = False, as_list: Any = Fal
         raise ValidationError("frappe.db.sql needs the query as a string")
     if len(query) > readonly_sql.MAX_QUERY_CHARS:
         raise ValidationError(f"frappe.db.sql: query too long (over {readonly_sql.MAX_QUERY_CHARS} characters)")
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = postgres_names(query)  # Frappe's `backquotes` and bare tabToDo, as its Postgres layer reads them
     budget = sandbox.remaining_time()
     columns, rows = readonly_sql.run_query(query, _normalize_values(values), SQL_FUNCTION,
                                            readonly_sql.DEFAULT_BUDGET_S if budget is None else budget,

@@ -49,7 +49,7 @@ doc.status = "Done"
 doc.save()
 t = frappe.qb.DocType("Trip")
 rows = frappe.qb.from_(t).select(t.destination).where(t.km < 1300).orderby(t.km).run(as_dict=True)
-sql = frappe.db.sql('select count(*) as n from "tabTrip" where status = %s', ("Done",), as_dict=True)
+sql = frappe.db.sql("select count(*) as n from `tabTrip` where status = %s", ("Done",), as_dict=True)
 new = frappe.new_doc("Trip")
 new.destination = "Lima"
 new.insert()
