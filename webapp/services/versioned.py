@@ -32,6 +32,7 @@ from typing import Any
 import redis
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
+from flask.globals import _cv_app, _cv_request  # the contexts themselves (see Versioned.current)
 
 from webapp.extensions import db
 from webapp.models.script_version import ScriptVersion
@@ -206,14 +207,15 @@ class Versioned:
                 value = self.load(read_version(self.key))
                 tx_memo[self._memo_key] = value
                 return value
-        in_request = has_request_context()
-        if in_request:
-            value = g.get(self._g_key)
+        # The request's own `g`, without the proxies' hops: this runs on every registry lookup.
+        request_g = _cv_app.get().g if _cv_request.get(None) is not None else None
+        if request_g is not None:
+            value = request_g.__dict__.get(self._g_key)
             if value is not None:
                 return value
         value = self._checked()
-        if in_request:
-            setattr(g, self._g_key, value)
+        if request_g is not None:
+            setattr(request_g, self._g_key, value)
         if tx_memo is not None:
             tx_memo[self._memo_key] = value
         return value
