@@ -69,12 +69,11 @@ def frappe_names() -> list[str]:
 
 def _namespace() -> dict[str, Any]:
     """An API script's globals (the widest kind: frappe.db.commit/rollback), with the builtins."""
-    from webapp.runtime import scripts
     from webapp.sandbox import safe_builtins
     from webapp.script_api import build_namespace
-    from webapp.services.run_context import RunContext
+    from webapp.script_api.run import Run as RunContext
 
-    ns = build_namespace(RunContext("table", "API", "Administrator"), None, scripts.request_info())
+    ns = build_namespace(RunContext("table", "API", "Administrator"), None, True)
     return {**{k: v for k, v in safe_builtins().items() if not k.startswith("_")}, **ns}
 
 

@@ -22,7 +22,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         template_folder=os.path.join(root, "templates"),
         static_folder=os.path.join(root, "static"),
     )
-    from webapp.jsonenc import FrappeJSONProvider
+    from webapp.json_provider import FrappeJSONProvider
 
     app.json_provider_class = FrappeJSONProvider
     app.json = FrappeJSONProvider(app)
@@ -50,15 +50,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _init_hooks(app: Flask) -> None:
     """Who reacts to what (webapp/hooks.py): every behaviour wired into another module's work."""
-    from webapp import hooks, script_api
+    from webapp import hooks
     from webapp.customize import (
         importer,  # noqa: F401 - declares doctype.import
         registry_cache,
     )
     from webapp.customize.controllers import CustomFieldController, DocTypeController, PropertySetterController
-    from webapp.documents import document
-    from webapp.runtime import api, logs, permission_query, script_jobs, scripts
+    from webapp.doctypes import registry
+    from webapp.documents.document import Document
+    from webapp.runtime import api, logs, permission_query, script_jobs, scripts, transport
     from webapp.runtime.server_script import ServerScriptController
+    from webapp.script_api import parent
     from webapp.services import (
         client,  # noqa: F401 - declares frappe.client.* and ping
         documents,
@@ -76,10 +78,11 @@ def _init_hooks(app: Flask) -> None:
     wiring.permission_queries.append(permission_query.conditions_for)
     wiring.before_read["Server Script Log"] = logs.flush_for_read
     wiring.method_fallbacks.append(api.handle)
-    # Process-wide and the same for every app: what a document's save() and a script's run_script()
-    # hand over to.
-    document.use_lifecycle(documents)
-    script_api.use_runtime(run_script=api.run_script, call=api.call, enqueue=script_jobs.enqueue)
+    wiring.script_ops.update(run_script=api.run_script_op, call=api.call_op, enqueue=script_jobs.enqueue_op)
+    # Process-wide and the same for every app: what a document's save() hands over to, and how the
+    # script side's calls reach the app when scripts run in this worker.
+    Document.use_lifecycle(documents, registry.get)
+    parent.connect(transport.inline_call)
 
 
 def _init_extensions(app: Flask) -> None:

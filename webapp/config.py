@@ -16,6 +16,7 @@ SITE_CONFIG_DEFAULTS: dict[str, Any] = {
     "server_script_enabled": False,
     "server_script_timeout": 5,
     "server_script_max_memory_mb": 128,
+    "server_script_isolation": "process",
 }
 
 

@@ -12,8 +12,10 @@ back:
   permission-checked list (Permission Query scripts).
 - `before_read`: per doctype, called before any read of its rows (the execution log writes its
   pending rows first).
-- `method_fallbacks`: called as `handler(name, call)` for an `/api/method/<name>` that is not
-  built in; the first that answers (not None) wins (API scripts).
+- `method_fallbacks`: called as `handler(call)` for an `/api/method/<name>` that is not built
+  in; the first that answers (not None) wins (API scripts).
+- `script_ops`: operations a script can ask the app for beyond the bridge's own
+  (webapp/runtime/bridge.py): the script runtime's run_script, call and enqueue.
 - `doctype_source`: called with no arguments by the doctype registry, answers the app's current
   doctypes (a `registry.Snapshot`: built-ins with their Custom Fields and Property Setters, and the
   doctypes users defined).
@@ -39,6 +41,7 @@ class Hooks:
     permission_queries: list[PermissionQuerySource] = field(default_factory=list)
     before_read: dict[str, Callable[[], None]] = field(default_factory=dict)
     method_fallbacks: list[Callable[..., Any]] = field(default_factory=list)
+    script_ops: dict[str, Callable[..., Any]] = field(default_factory=dict)
     doctype_source: Callable[[], Any] | None = None
 
     @contextmanager

@@ -1,12 +1,12 @@
-"""JSON as Frappe writes it: dates "YYYY-MM-DD", datetimes "YYYY-MM-DD HH:MM:SS.ffffff", Decimals as numbers."""
+"""JSON as Frappe writes it: dates "YYYY-MM-DD", datetimes "YYYY-MM-DD HH:MM:SS.ffffff", Decimals as
+numbers, documents as their fields. Pure (the script side uses it too); the app's Flask JSON
+provider is webapp/json_provider.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
 from typing import Any
-
-from flask.json.provider import DefaultJSONProvider
 
 from webapp.documents.document import Document
 
@@ -27,11 +27,3 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, (set, frozenset)):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-class FrappeJSONProvider(DefaultJSONProvider):
-    sort_keys = False
-
-    @staticmethod
-    def default(o: Any) -> Any:
-        return to_jsonable(o)

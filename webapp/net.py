@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import request
 
 
@@ -17,19 +15,17 @@ def _headers() -> dict[str, str]:
     return {k: v for k, v in request.headers.items() if k.lower() not in ("cookie", "authorization")}
 
 
-def _get_json(silent: bool = True, **_ignored: Any) -> Any:
-    return request.get_json(silent=True, cache=True)
-
-
 # Loaders of the current request's fields a script may read as `frappe.request.<field>` (each is
 # read when a script first asks for it: most never do). Cookies and credentials are left out.
 REQUEST_FIELDS = {
+    "host_url": lambda: request.host_url,
+    "host": lambda: request.host,
+    "json": lambda: request.get_json(silent=True, cache=True),
     "method": lambda: request.method,
     "path": lambda: request.path,
     "url": lambda: request.base_url,
     "args": lambda: request.args.to_dict(),
     "headers": _headers,
     "data": lambda: request.get_data(cache=True),
-    "get_json": lambda: _get_json,
     "content_type": lambda: request.content_type,
 }

@@ -87,7 +87,7 @@ def test_big_number_paths_are_refused_before_the_c_call(source: str) -> None:
     assert result.status == "Memory", repr(result.error)
     assert isinstance(result.error, ScriptMemoryError)
     assert "memory limit:" in str(result.error)  # the guard's own message, naming the operation
-    assert stall < 0.5, stall
+    assert stall < 1.0, stall  # the C call alone would hold the GIL for seconds
 
 
 def test_decimal_arithmetic_is_bounded_by_the_sandbox_context() -> None:

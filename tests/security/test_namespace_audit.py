@@ -24,14 +24,14 @@ FORBIDDEN_MODULES = ("sqlalchemy", "flask", "werkzeug", "psycopg", "sqlite3", "r
 @pytest.fixture
 def api_values(app, db, make_user):
     """A document, lists and other values that Script API calls return to scripts."""
-    from webapp.script_api import documents as doc_api
+    from webapp.script_api import calls as doc_api
     from webapp.script_api import utils
     from webapp.services import documents
     from webapp.services.context import acting_as
 
     with app.test_request_context("/api/method/x?a=1", headers={"X-Test": "1"}), acting_as("Administrator"):
         todo = documents.insert(documents.new_doc("ToDo", {"description": "audit me"}))
-        claim = documents.new_doc("Expense Claim", {"employee": "Administrator"})
+        claim = doc_api.new_doc("Expense Claim").update({"employee_name": "Administrator"})
         yield [
             ("frappe.get_doc('ToDo')", doc_api.get_doc("ToDo", todo.name)),
             ("frappe.new_doc('Expense Claim')", claim),
@@ -61,12 +61,11 @@ def _query_builder_values():
 def _namespaces(kind: str):
     from flask import request
 
-    from webapp.runtime import scripts
     from webapp.script_api import build_namespace
-    from webapp.services.run_context import RunContext
+    from webapp.script_api.run import Run as RunContext
 
     ctx = RunContext(script="audit", kind=kind, user="Administrator", form_dict=_dict(a=request.args.get("a")))
-    return build_namespace(ctx, None, scripts.request_info())
+    return build_namespace(ctx, None, True)
 
 
 @pytest.mark.parametrize("kind", ["DocType Event", "API"])

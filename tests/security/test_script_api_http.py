@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from webapp.script_api import http as out
-from webapp.script_api.http import OutboundRequestError, make_request, vet_url
+from webapp.services import outbound as out
+from webapp.services.outbound import OutboundRequestError, make_request, vet_url
 
 _real_getaddrinfo = socket.getaddrinfo
 
@@ -176,9 +176,9 @@ def test_allowed_host_reaches_intranet(app, server, fake_dns, site_config):
         reply = make_request("GET", f"http://intranet.test:{server}/json", headers={"Authorization": "token a:b"})
         assert reply == {"ok": True, "host": f"intranet.test:{server}", "auth": "token a:b"}
         assert make_request("GET", f"http://intranet.test:{server}/text") == "hello"
-        assert out.make_post_request(f"http://intranet.test:{server}/echo", json={"a": 1}) == \
+        assert make_request("POST", f"http://intranet.test:{server}/echo", json={"a": 1}) == \
             {"method": "POST", "got": {"a": 1}}
-        assert out.make_put_request(f"http://intranet.test:{server}/echo", data=json.dumps([1]))["got"] == [1]
+        assert make_request("PUT", f"http://intranet.test:{server}/echo", data=json.dumps([1]))["got"] == [1]
         with pytest.raises(OutboundRequestError, match="HTTP 404"):
             make_request("GET", f"http://intranet.test:{server}/missing")
         # An allowlisted name does not open the loopback address itself, nor other names.

@@ -54,4 +54,4 @@ def test_env_overrides(tmp_path, monkeypatch):
 
 def test_defaults_match_contract():
     assert SITE_CONFIG_DEFAULTS == {"server_script_enabled": False, "server_script_timeout": 5,
-                                    "server_script_max_memory_mb": 128}
+                                    "server_script_max_memory_mb": 128, "server_script_isolation": "process"}

@@ -1,7 +1,3 @@
-"""Doctypes as data: declarations in builtin.py (and elsewhere) and rows users define, looked up
-through the registry."""
-
-from webapp.doctypes.meta import ALL, DocType, Field, Perm
-from webapp.doctypes.registry import all_doctypes, by_slug, get, table
-
-__all__ = ["ALL", "DocType", "Field", "Perm", "all_doctypes", "by_slug", "get", "table"]
+"""Doctypes as data: declarations (meta.py, builtin.py, server_script.py, email_queue.py,
+customize.py) and the rows users define (build.py), looked up through the registry (registry.py).
+Importing the package imports nothing: the script host uses meta.py alone."""

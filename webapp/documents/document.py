@@ -7,35 +7,12 @@ refuses such names) and every method that changes data goes through the document
 from __future__ import annotations
 
 import copy
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol
 
-from webapp.doctypes import registry
+from webapp.attrdict import AttrDict
 from webapp.doctypes.meta import CHILD_FIELDS, DocType
 from webapp.errors import DoesNotExistError
-
-
-class AttrDict(dict):
-    """Frappe's attribute dict (`frappe._dict` to scripts): `d.key` reads `d["key"]`; a missing key
-    reads as None."""
-
-    def __getattr__(self, key: str) -> Any:
-        if key.startswith("__"):
-            raise AttributeError(key)
-        return self.get(key)
-
-    def __setattr__(self, key: str, value: Any) -> None:
-        self[key] = value
-
-    def __delattr__(self, key: str) -> None:
-        self.pop(key, None)
-
-    def copy(self) -> AttrDict:
-        return AttrDict(self)
-
-    def update(self, *args: Any, **kwargs: Any) -> AttrDict:  # type: ignore[override]
-        super().update(*args, **kwargs)
-        return self
-
 
 _dict = AttrDict  # the name scripts know it by
 
@@ -47,8 +24,33 @@ _METHODS = frozenset({
 
 
 class Document:
+    # Where lifecycle calls go and where metadata comes from: set once per process for this class
+    # (`Document.use_lifecycle`), and for the script side's own subclass (script_api/document.py).
+    _operations: ClassVar[Lifecycle | None] = None
+    _meta_source: ClassVar[Callable[[str], DocType | None] | None] = None
+
+    @classmethod
+    def use_lifecycle(cls, operations: Lifecycle, meta_source: Callable[[str], DocType | None]) -> None:
+        """What `doc.save()` and the other methods call, and where a doctype's metadata comes from
+        (the app factory: the documents service and the registry)."""
+        cls._operations = operations
+        cls._meta_source = meta_source
+
+    @classmethod
+    def _meta_for(cls, name: str) -> DocType | None:
+        source = cls.__dict__.get("_meta_source") or Document._meta_source
+        if source is None:
+            raise RuntimeError("Documents have no metadata yet: create the app first (webapp.create_app)")
+        return source(name)
+
+    def _lifecycle(self) -> Lifecycle:
+        operations = type(self)._operations
+        if operations is None:
+            raise RuntimeError("Documents have no lifecycle yet: create the app first (webapp.create_app)")
+        return operations
+
     def __init__(self, doctype: str | DocType, data: dict[str, Any] | None = None) -> None:
-        meta = doctype if isinstance(doctype, DocType) else registry.get(doctype)
+        meta = doctype if isinstance(doctype, DocType) else self._meta_for(doctype)
         if meta is None:
             raise DoesNotExistError(f"DocType {doctype} not found")
         object.__setattr__(self, "_meta", meta)
@@ -130,10 +132,10 @@ class Document:
 
     def _make_child(self, fieldname: str, row: Any, idx: int) -> Document:
         f = self._meta.get_field(fieldname)
-        child_meta = registry.get(f.options) if f else None
+        child_meta = self._meta_for(f.options) if f else None
         if child_meta is None:
             raise AttributeError(f"{self._meta.name} has no table field {fieldname!r}")
-        child = row if isinstance(row, Document) else Document(child_meta, dict(row or {}))
+        child = row if isinstance(row, Document) else type(self)(child_meta, dict(row or {}))
         if child._meta is not child_meta:
             raise TypeError(f"A row of {fieldname} must be a {child_meta.name}")
         child._data.update({"parentfield": fieldname, "parenttype": self._meta.name, "idx": idx})
@@ -188,7 +190,7 @@ class Document:
         return before._data.get(fieldname) != self._data.get(fieldname)
 
     def _snapshot(self) -> Document:
-        clone = Document(self._meta)
+        clone = type(self)(self._meta)
         clone._data.clear()
         clone._data.update(copy.deepcopy(self._data))
         object.__setattr__(clone, "_new", self._new)
@@ -205,7 +207,7 @@ class Document:
             if f is not None and f.is_table:
                 rows = []
                 for row in value or []:
-                    child = row if isinstance(row, Document) else Document(registry.get(f.options), {})
+                    child = row if isinstance(row, Document) else type(self)(self._meta_for(f.options), {})
                     if not isinstance(row, Document):
                         child._data.update(row)
                         object.__setattr__(child, "_new", False)
@@ -217,37 +219,37 @@ class Document:
 
     # -- lifecycle (all through the documents service, see use_lifecycle) -------------------------
     def insert(self, ignore_permissions: bool = False, ignore_mandatory: bool = False) -> Document:
-        return _lifecycle().insert(self, ignore_permissions=ignore_permissions, ignore_mandatory=ignore_mandatory)
+        return self._lifecycle().insert(self, ignore_permissions=ignore_permissions, ignore_mandatory=ignore_mandatory)
 
     def save(self, ignore_permissions: bool = False) -> Document:
-        return _lifecycle().save(self, ignore_permissions=ignore_permissions)
+        return self._lifecycle().save(self, ignore_permissions=ignore_permissions)
 
     def submit(self, ignore_permissions: bool = False) -> Document:
-        return _lifecycle().submit(self, ignore_permissions=ignore_permissions)
+        return self._lifecycle().submit(self, ignore_permissions=ignore_permissions)
 
     def cancel(self, ignore_permissions: bool = False) -> Document:
-        return _lifecycle().cancel(self, ignore_permissions=ignore_permissions)
+        return self._lifecycle().cancel(self, ignore_permissions=ignore_permissions)
 
     def delete(self, ignore_permissions: bool = False) -> None:
-        _lifecycle().delete(self.doctype, self.name, ignore_permissions=ignore_permissions)
+        self._lifecycle().delete(self.doctype, self.name, ignore_permissions=ignore_permissions)
 
     def rename(self, name: str, merge: bool = False) -> Document:
         """Frappe's doc.rename(): this document takes the new name (links follow)."""
-        renamed = _lifecycle().rename(self.doctype, self.name, name, merge=merge)
+        renamed = self._lifecycle().rename(self.doctype, self.name, name, merge=merge)
         self._load(renamed._data)
         return self
 
     def reload(self) -> Document:
-        fresh = _lifecycle().get_doc(self.doctype, self.name, check_permission=False)
+        fresh = self._lifecycle().get_doc(self.doctype, self.name, check_permission=False)
         self._load(fresh._data)
         return self
 
     def db_set(self, fieldname: str | dict[str, Any], value: Any = None, update_modified: bool = True) -> None:
         values = fieldname if isinstance(fieldname, dict) else {fieldname: value}
-        _lifecycle().db_set(self, values, update_modified=update_modified)
+        self._lifecycle().db_set(self, values, update_modified=update_modified)
 
     def check_permission(self, ptype: str = "read") -> None:
-        _lifecycle().check_permission(self, ptype)
+        self._lifecycle().check_permission(self, ptype)
 
 
 class Lifecycle(Protocol):
@@ -262,17 +264,3 @@ class Lifecycle(Protocol):
     def db_set(self, doc: Document, values: dict[str, Any], update_modified: bool = ...) -> None: ...
     def rename(self, doctype: str, old: str, new: str, merge: bool = ...) -> Document: ...
     def check_permission(self, doc: Document, ptype: str = ...) -> None: ...
-
-
-_operations: list[Lifecycle] = []
-
-
-def use_lifecycle(operations: Lifecycle) -> None:
-    """Set once, by the app factory: what `doc.save()` and the other methods call."""
-    _operations[:] = [operations]
-
-
-def _lifecycle() -> Lifecycle:
-    if not _operations:
-        raise RuntimeError("Documents have no lifecycle yet: create the app first (webapp.create_app)")
-    return _operations[0]

@@ -11,8 +11,8 @@ from typing import Any
 from webapp import errors
 from webapp.documents.document import AttrDict
 from webapp.runtime import cache
-from webapp.runtime.scripts import request_info, run
-from webapp.services import methods, ratelimit, run_context
+from webapp.runtime.scripts import run
+from webapp.services import methods, ratelimit
 from webapp.services.context import acting_user, transaction
 from webapp.services.methods import MethodCall, Reply
 from webapp.services.run_context import RunContext
@@ -52,7 +52,7 @@ def handle(call: MethodCall) -> Reply | dict[str, Any] | None:
     verb = call.http_method
     with transaction(read_only=verb in READ_ONLY_METHODS,
                      reason=f"A {verb} request cannot change data: call /api/method/{method} with POST"):
-        run(info, ctx, trigger=f"{method} {verb}", request_info=request_info())
+        run(info, ctx, trigger=f"{method} {verb}")
     return build_reply(ctx)
 
 
@@ -69,7 +69,7 @@ def run_nested(name: str, form: AttrDict, by_method: bool = False) -> RunContext
     check_guest(info, user)
     ctx = RunContext(script=info.name, kind="API", user=user, form_dict=form)
     with transaction():
-        run(info, ctx, trigger=f"run_script {name}", request_info=request_info())
+        run(info, ctx, trigger=f"run_script {name}")
     return ctx
 
 
@@ -155,35 +155,24 @@ def _headers(headers: Any) -> dict[str, str]:
     return out
 
 
-# -- calls from inside a script -------------------------------------------------------------------
-def _current() -> RunContext:
-    ctx = run_context.current()
-    if ctx is None:
-        raise errors.ValidationError("Only available inside a running script")
-    return ctx
+# -- calls from inside a script (bridge operations) -------------------------------------------------
+def run_script_op(name: Any, form: Any) -> Any:
+    """`run_script(name, **kwargs)`: another API script, with the caller's form_dict updated by
+    kwargs (the script side merges them); that script's frappe.flags."""
+    return run_nested(str(name), AttrDict(form if isinstance(form, dict) else {})).flags
 
 
-def run_script(name: str, **kwargs: Any) -> Any:
-    """`run_script(name, **kwargs)`: another API script, with this run's form_dict updated by
-    kwargs; returns that script's frappe.flags."""
-    ctx = _current()
-    form = AttrDict(ctx.form_dict)
-    form.update(kwargs)
-    return run_nested(str(name), form).flags
-
-
-def call(method: str, *args: Any, **kwargs: Any) -> Any:
-    """`frappe.call(method, **kwargs)`: an API script, or a built-in method a client of this run's
-    user could call (`frappe.client.*`, `ping`), under that user's permissions."""
+def call_op(method: Any, kwargs: Any, form: Any) -> Any:
+    """`frappe.call(method, **kwargs)`: an API script (with the caller's form_dict updated by
+    kwargs), or a built-in method a client of this run's user could call (`frappe.client.*`,
+    `ping`), under that user's permissions."""
     method = str(method)
-    ctx = _current()
     if methods.is_builtin(method):
-        return methods.call_builtin_from_script(method, dict(kwargs), ctx.user)
-    if method not in cache.current().api and not any(
-            i.api_method == method for i in cache.current().by_name.values() if i.script_type == "API"):
+        return methods.call_builtin_from_script(method, dict(kwargs or {}), acting_user())
+    smap = cache.current()
+    if method not in smap.api and not any(
+            i.api_method == method for i in smap.by_name.values() if i.script_type == "API"):
         raise errors.PermissionError(f"frappe.call: {method!r} is not a whitelisted method: call the API Method "
                                      "of an API Server Script, or a built-in method (ping, frappe.client.*)")
-    form = AttrDict(ctx.form_dict)
-    form.update(kwargs)
-    child = run_nested(method, form, by_method=True)
+    child = run_nested(method, AttrDict(form if isinstance(form, dict) else {}), by_method=True)
     return child.flags or child.response.get("message")  # plain data, copied inside the child's run

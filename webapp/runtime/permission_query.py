@@ -10,10 +10,7 @@ rows the script would have hidden.
 
 from __future__ import annotations
 
-from webapp import errors
 from webapp.runtime import cache, scripts
-from webapp.sandbox import RunGroup
-from webapp.sandbox.export import plain_text
 from webapp.services import script_settings
 from webapp.services.context import acting_user, read_only
 from webapp.services.run_context import RunContext
@@ -33,26 +30,11 @@ def conditions_for(doctype: str, user: str) -> list[tuple[str, str]]:
     budget = script_settings.require_enabled()
     runner = acting_user()
     out: list[tuple[str, str]] = []
-    with read_only(f"A Permission Query script cannot change data (it runs whenever {doctype} is listed)"), \
-            RunGroup(budget):
+    with read_only(f"A Permission Query script cannot change data (it runs whenever {doctype} is listed)"):
         for info in found:
-            ctx = RunContext(info.name, KIND, runner)
-            got: list[str] = []
-            scripts.run(info, ctx, trigger=trigger_of(doctype, user), request_info=scripts.request_info(),
-                        extra={"user": user, "conditions": ""}, budget=budget, finish=_take_conditions(got))
-            if got and got[0].strip():
-                out.append((f"Server Script {info.name!r}", got[0].strip()))
+            done = scripts.run(info, RunContext(info.name, KIND, runner), trigger=trigger_of(doctype, user),
+                               extra={"user": user, "conditions": ""}, budget=budget, conditions=True)
+            condition = done.get("conditions")
+            if condition and condition.strip():
+                out.append((f"Server Script {info.name!r}", condition.strip()))
     return out
-
-
-def _take_conditions(into: list[str]):
-    """Inside the run: `conditions` as an exact str (a str subclass's own methods never run later)."""
-    def finish(g: dict) -> None:
-        condition = g.get("conditions")
-        if condition is None:
-            return
-        if not isinstance(condition, str):
-            raise errors.ValidationError(f"conditions is a {type(condition).__name__}; it must be SQL text, "
-                                         "e.g. conditions = \"`tabToDo`.owner = 'x'\"")
-        into.append(plain_text(condition))
-    return finish

@@ -197,7 +197,7 @@ def run_due(when: dt.datetime | None = None) -> Tick:
     claims. With Server Scripts disabled nothing runs (and nothing is claimed)."""
     when = when or now()
     try:
-        is_enabled, budget = script_settings.settings()
+        is_enabled, budget, _ = script_settings.settings()
         if not is_enabled:
             return Tick(False, [], [])
         found, unusable = due(when)

@@ -15,8 +15,8 @@ from typing import Any
 from webapp import errors
 from webapp.documents.document import AttrDict
 from webapp.runtime import api, cache, logs, scripts
-from webapp.services import jobs, methods, run_context, script_settings
-from webapp.services.context import acting_as, ensure_writable, transaction, transaction_memo
+from webapp.services import jobs, methods, script_settings
+from webapp.services.context import acting_as, acting_user, ensure_writable, transaction, transaction_memo
 from webapp.services.run_context import RunContext
 from webapp.services.users import get_user
 
@@ -83,14 +83,7 @@ def run_api_script(method: str, form_dict: dict[str, Any], user: str) -> str:
     return "Success"
 
 
-# -- frappe.enqueue, inside a script ------------------------------------------------------------------
-def _current() -> RunContext:
-    ctx = run_context.current()
-    if ctx is None:
-        raise errors.ValidationError("Only available inside a running script")
-    return ctx
-
-
+# -- frappe.enqueue (a bridge operation) --------------------------------------------------------------
 def _api_script(method: str) -> cache.ScriptInfo:
     """The enabled API script answering `method`, or a clear error naming the method."""
     smap = cache.current()
@@ -99,37 +92,30 @@ def _api_script(method: str) -> cache.ScriptInfo:
         return info
     for other in smap.by_name.values():
         if other.script_type == "API" and other.api_method == method and other.disabled:
-            raise errors.ValidationError(f"frappe.enqueue: Server Script {other.name!r} (API Method {method!r}) is disabled")
-    raise errors.PermissionError(f"frappe.enqueue: {method!r} is not a whitelisted method: give the API Method of an "
-                                 "API Server Script, or a built-in method (ping, frappe.client.*)")
+            raise errors.ValidationError(f"frappe.enqueue: Server Script {other.name!r} (API Method {method!r}) "
+                                         "is disabled")
+    raise errors.PermissionError(f"frappe.enqueue: {method!r} is not a whitelisted method: give the API Method of "
+                                 "an API Server Script, or a built-in method (ping, frappe.client.*)")
 
 
-def enqueue(method: Any, queue: Any = "default", timeout: Any = None, event: Any = None, is_async: Any = True,
-            job_name: Any = None, now: Any = False, enqueue_after_commit: Any = False, at_front: Any = False,
-            job_id: Any = None, deduplicate: Any = False, on_success: Any = None, on_failure: Any = None,
-            **kwargs: Any) -> Any:
+def enqueue_op(method: Any, queue: Any = "default", now: Any = False, kwargs: Any = None) -> Any:
     """Run the API script `method` (or a whitelisted built-in method) later in the job queue, as
-    this user, with `kwargs` as its form_dict; queued when the operation commits. `now=True` (or
-    `is_async=False`) runs it at once as a nested call and returns what `frappe.call` would. Frappe's other job options (timeout,
-    job_name, at_front, ...) are accepted; the script's own budget bounds the run."""
-    ctx = _current()
+    this user, with `kwargs` as its form_dict; queued when the operation commits. `now` runs it at
+    once as a nested call and returns what `frappe.call` would."""
     if not isinstance(method, str) or not method:
         raise errors.ValidationError("frappe.enqueue needs the API Method of an API Server Script, as text")
-    if on_success is not None or on_failure is not None:
-        raise errors.ValidationError("frappe.enqueue: on_success and on_failure callbacks are not available to Server Scripts")
-    if deduplicate:
-        raise errors.ValidationError("frappe.enqueue: deduplicate is not available to Server Scripts")
+    kwargs = dict(kwargs or {})
     queue = jobs.check_queue(queue)
-    user = ctx.user
+    user = acting_user()
     if methods.is_builtin(method):
         methods.check_builtin_for_script(method, user)
-        if now or not is_async:
-            return methods.call_builtin_from_script(method, dict(kwargs), user)
+        if now:
+            return methods.call_builtin_from_script(method, kwargs, user)
         log_as = method
     else:
         info = _api_script(method)
         api.check_guest(info, user)
-        if now or not is_async:
+        if now:
             child = api.run_nested(method, AttrDict(kwargs), by_method=True)
             return child.flags or child.response.get("message")  # plain data, copied inside the child's run
         log_as = info.name

@@ -1,9 +1,14 @@
-"""Running one Server Script, and the scripts of a document event.
+"""Running Server Scripts: one script, or the scripts of one document event as a group.
 
-Every run: fresh namespace (script_api), the site's limits, the sandbox, a log row, and on failure
-an error that names the script and the line. Runs join the operation's transaction. API scripts
-(`/api/method`, run_script, frappe.call) are in runtime/api.py; Permission Query scripts in
-runtime/permission_query.py; Scheduler Event scripts in runtime/scheduler.py.
+A run is described as plain data (a `spec`: which scripts, who runs them, what they are given) and
+handed to the script side (webapp/script_api/runner.py) through the site's transport
+(webapp/runtime/transport.py): a script host process, or the web worker itself. While it runs,
+every call the script makes arrives at webapp/runtime/bridge.py and runs here, in this thread, in
+the operation's transaction, as the acting user. The script side answers with what happened
+(`done`, plain data): each run becomes a log row; a failure is raised as an error that names the
+script and the line; what the script set up (frappe.flags / response, the event's document) is
+applied here. API scripts (`/api/method`, run_script, frappe.call) are runtime/api.py; Permission
+Query scripts runtime/permission_query.py; Scheduler Event scripts runtime/scheduler.py.
 """
 
 from __future__ import annotations
@@ -12,116 +17,108 @@ import time
 from typing import Any
 
 from webapp import errors
-from webapp.documents.document import AttrDict, Document
-from webapp.runtime import cache, logs
-from webapp.sandbox import Limits, ReadOnlyNamespace, RunGroup, SandboxError, execute
-from webapp.sandbox.export import SCALARS, plain
-from webapp.script_api import build_namespace
-from webapp.script_api.request import RequestNamespace
+from webapp.attrdict import AttrDict
+from webapp.documents.document import Document
+from webapp.runtime import bridge, cache, logs, transport
+from webapp.sandbox import Limits, SandboxError
+from webapp.script_api.document import meta_to_wire
+from webapp.script_api.wire import error_from_wire
 from webapp.services import context, run_context, script_settings
 from webapp.services.context import acting_user
 from webapp.services.run_context import RunContext
 
+REPLY_KINDS = ("API", "Scheduler Event")
 
-# -- one run --------------------------------------------------------------------------------------
-def _error_text(result) -> str:
+
+# -- errors -----------------------------------------------------------------------------------------
+def _error_text(error: dict[str, Any], lineno: int | None) -> str:
     """The log's error: class, message and line ("ValidationError (line 2)" when it has no message)."""
-    if result.error is None:
-        return ""
-    where = f" (line {result.lineno})" if result.lineno else ""
-    message = str(result.error).strip()
-    return f"{type(result.error).__name__}: {message}{where}" if message else f"{type(result.error).__name__}{where}"
+    where = f" (line {lineno})" if lineno else ""
+    name, message = error["type"], str(error.get("message") or "").strip()
+    return f"{name}: {message}{where}" if message else f"{name}{where}"
 
 
-def _as_error(info: cache.ScriptInfo, result) -> BaseException:
-    exc = result.error
-    line = f" at line {result.lineno}" if result.lineno else ""
+def _as_error(name: str, error: dict[str, Any], lineno: int | None) -> BaseException:
+    exc = error_from_wire(error)
+    line = f" at line {lineno}" if lineno else ""
     if isinstance(exc, errors.FrappeError):
         if not exc.message:
-            exc.args = (f"{type(exc).__name__} raised by Server Script {info.name!r}{line or ' (line unknown)'}",)
+            exc.args = (f"{type(exc).__name__} raised by Server Script {name!r}{line or ' (line unknown)'}",)
         return exc
     if isinstance(exc, SandboxError):
         # Named once, by the run it stopped: the runs it passes through on its way out (nested
         # runs, a script listing its own doctype) do not wrap the message again.
         if not getattr(exc, "_named", False):
-            exc.args = (f"Server Script {info.name!r} stopped{line}: {exc}",)
+            exc.args = (f"Server Script {name!r} stopped{line}: {exc}",)
             exc._named = True  # type: ignore[attr-defined]
         return exc
-    error = errors.ScriptError(f"Server Script {info.name!r} failed{line}: {type(exc).__name__}: {exc}")
-    error.frappe_exc_type = type(exc).__name__  # clients branch on the original class, as with Frappe
-    return error
+    original = error["type"]
+    failed = errors.ScriptError(f"Server Script {name!r} failed{line}: {original}: {error.get('message') or ''}"
+                                .rstrip(": "))
+    failed.frappe_exc_type = original  # clients branch on the original class, as with Frappe
+    return failed
 
 
-# -- what leaves a run ----------------------------------------------------------------------------
-# Everything the host reads after a run is copied into plain data inside the run, under its budget
-# (sandbox/export.py): no code of the script's runs once its run has ended.
-_CONVERTERS = {Document: Document.as_dict}
-_REPLY_KINDS = ("API", "Scheduler Event")
+# -- runs ---------------------------------------------------------------------------------------------
+def _script(info: cache.ScriptInfo) -> dict[str, Any]:
+    if info.compiled is None:
+        raise errors.ScriptError(f"Server Script {info.name!r} does not compile: {info.compile_error}")
+    return {"name": info.name, "filename": info.filename, "sha256": info.compiled.sha256, "source": info.source}
 
 
-def plain_value(value: Any, what: str) -> Any:
-    """`value` as plain data (dicts as _dict), or a 417 naming what is not."""
-    return plain(value, what, converters=_CONVERTERS, dict_type=AttrDict)
-
-
-def _settle_doc(doc: Document, what: str = "doc") -> None:
-    data = doc._data
-    for key, value in data.items():
-        if type(value) in SCALARS:
-            continue
-        if type(value) is list and doc._meta.get_field(key) is not None and doc._meta.get_field(key).is_table:
-            for i, row in enumerate(value):
-                if type(row) is not Document:
-                    raise errors.ValidationError(f"{what}.{key}[{i}] is a {type(row).__name__}, not a row of {key}")
-                _settle_doc(row, f"{what}.{key}[{i}]")
-            continue
-        data[key] = plain_value(value, f"{what}.{key}")
-
-
-def _settler(ctx: RunContext, frappe_ns: Any, doc: Document | None, then: Any):
-    """The run's finish step (see sandbox.execute): its reply, flags and document as plain data."""
-    def finish(g: dict[str, Any]) -> None:
-        if ctx.kind in _REPLY_KINDS:
-            flags = frappe_ns.__dict__["flags"]  # `frappe.flags = value` replaces them
-            ctx.flags = plain_value(flags, "frappe.flags")
-            ctx.response = plain_value(ctx.response, "frappe.response")
-        if doc is not None:
-            _settle_doc(doc)
-        if then is not None:
-            then(g)
-    return finish
+def execute(infos: list[cache.ScriptInfo], ctx: RunContext, triggers: list[str], *, doc: Document | None = None,
+            extra: dict[str, Any] | None = None, budget: Limits | None = None,
+            conditions: bool = False) -> dict[str, Any]:
+    """Run `infos` (one script, or an event's group) for `ctx` and log each run; raise the first
+    failure. Returns the script side's `done` (see script_api/runner.py)."""
+    budget = budget or script_settings.limits()
+    outer = run_context.current()
+    now = time.monotonic()
+    ctx.deadline = now + budget.timeout_s * len(infos)
+    if outer is not None and outer.deadline:
+        ctx.deadline = min(ctx.deadline, outer.deadline)  # a nested run shares what is left
+    spec: dict[str, Any] = {
+        "kind": ctx.kind, "user": ctx.user, "timeout_s": budget.timeout_s, "memory_mb": budget.memory_mb,
+        "scripts": [_script(info) for info in infos], "form_dict": dict(ctx.form_dict),
+        "extra": extra, "request": context.request_fields() is not None, "conditions": conditions,
+    }
+    engine = logs.current_engine()
+    token = run_context.enter(ctx)
+    try:
+        with bridge.handing(doc) as ref:
+            if doc is not None:
+                spec["doc"] = bridge.wire_of(doc, ref)
+                spec["metas"] = [meta_to_wire(doc.meta)]
+            done = transport.current().execute(spec, ctx.deadline)
+    finally:
+        run_context.leave(token)
+    failure: BaseException | None = None
+    for info, trigger, record in zip(infos, triggers, done["runs"], strict=False):
+        output = (record.get("output") or "").rstrip("\n")
+        lines = record.get("logs") or []
+        if lines:
+            output = "\n".join([output, *lines] if output else lines)
+        error = record.get("error")
+        logs.queue((engine, info.name, info.script_type, trigger, ctx.user, record["started"],
+                    record["duration_ms"], record["status"], output,
+                    "" if error is None else _error_text(error, record.get("lineno"))))
+        if error is not None:
+            failure = _as_error(info.name, error, record.get("lineno"))
+    if failure is not None:
+        raise failure
+    if ctx.kind in REPLY_KINDS:
+        flags = done.get("flags")
+        ctx.flags = AttrDict(flags) if type(flags) is dict else flags
+        ctx.response = AttrDict(done.get("response") or {})
+    if doc is not None and done.get("doc"):
+        bridge.apply(doc, done["doc"])
+    return done
 
 
 def run(info: cache.ScriptInfo, ctx: RunContext, trigger: str, doc: Document | None = None,
-        request_info: ReadOnlyNamespace | None = None, extra: dict[str, Any] | None = None,
-        budget: Limits | None = None, group: RunGroup | None = None, engine: Any = None, finish: Any = None):
-    """Run one script and log it; raise its error. Inside `group`, as one of the group's runs;
-    `engine` is the log's (looked up here when not given). `finish(globals)` runs at the end of the
-    run, under its budget: the place to copy out what the caller reads of the script's globals."""
-    if info.compiled is None:
-        raise errors.ScriptError(f"Server Script {info.name!r} does not compile: {info.compile_error}")
-    namespace = build_namespace(ctx, doc, request_info, extra)
-    settle = _settler(ctx, namespace["frappe"], doc, finish)
-    started = time.time()
-    token = run_context.enter(ctx)
-    try:
-        if group is not None:
-            result = group.run(info.compiled, namespace, budget, own=True, finish=settle)
-        else:
-            result = execute(info.compiled, namespace, budget or script_settings.limits(), own=True, finish=settle)
-    finally:
-        run_context.leave(token)
-    output = result.output
-    if output:
-        output = output.rstrip("\n")
-    if ctx.logs:
-        output = "\n".join([output, *ctx.logs] if output else ctx.logs)
-    error = result.error
-    logs.queue((engine or logs.current_engine(), info.name, info.script_type, trigger, ctx.user, started,
-                result.duration_ms, result.status, output, "" if error is None else _error_text(result)))
-    if error is not None:
-        raise _as_error(info, result)
-    return result
+        extra: dict[str, Any] | None = None, budget: Limits | None = None, conditions: bool = False) -> dict[str, Any]:
+    """Run one script and log it; raise its error."""
+    return execute([info], ctx, [trigger], doc=doc, extra=extra, budget=budget, conditions=conditions)
 
 
 # -- document events ------------------------------------------------------------------------------
@@ -135,18 +132,7 @@ def on_document_event(doc: Document, event: str, **details: Any) -> None:
     if not scripts:
         return
     budget = script_settings.require_enabled()
-    user = acting_user()
     about = f"{doc.doctype} {doc.get('name') or '(new)'}"
-    engine = logs.current_engine()
-    with RunGroup(budget) as group:  # one watchdog registration for the event's scripts, each its own budget
-        for info in scripts:
-            run(info, RunContext(info.name, "DocType Event", user), f"{info.doctype_event} {about}", doc,
-                request_info(), dict(details) if details else None, budget, group, engine)
-
-
-def request_info() -> ReadOnlyNamespace | None:
-    """`frappe.request` for a run inside a web request (a new one per run), else None."""
-    fields = context.request_fields()
-    return None if fields is None else RequestNamespace("frappe.request", fields)
-
-
+    ctx = RunContext(scripts[0].name, "DocType Event", acting_user())
+    execute(scripts, ctx, [f"{info.doctype_event} {about}" for info in scripts], doc=doc,
+            extra=dict(details) if details else None, budget=budget)

@@ -82,7 +82,9 @@ def _copy(value: Any, what: str, converters: Mapping[type, Callable[[Any], Any]]
         budget[0] -= 2
         for key, item in dict.items(value):
             if type(key) not in SCALARS or type(key) is bytes:
-                raise PlainDataError(f"{what} has a key of type {type(key).__name__}; keys must be text or numbers")
+                if not isinstance(key, str):
+                    raise PlainDataError(f"{what} has a key of type {type(key).__name__}; keys must be text or numbers")
+                key = str.__str__(key)  # a str subclass's text, copied by str's own C code
             if type(key) is str:
                 budget[0] -= len(key) + 4
             out[key] = _copy(item, f"{what}[{key!r}]", converters, budget, dict_type, depth + 1)

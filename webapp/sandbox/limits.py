@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import resource
 import sys
 import sysconfig
 import threading
@@ -75,25 +76,37 @@ class _KillMemory(_Kill):
 _KILL_TYPES = {"Timeout": _KillTimeout, "Memory": _KillMemory}
 
 
-def _read_rss_factory():  # type: ignore[no-untyped-def]
+_statm: list[int] = []  # the kept-open fd of /proc/self/statm (this process's: reopened after a fork)
+
+
+def _open_statm() -> None:
+    old = _statm[:]
     try:
-        fd = os.open("/proc/self/statm", os.O_RDONLY)
-    except OSError:  # not Linux: fall back to resource (peak, coarser but monotone)
-        import resource
-
-        def rss_peak() -> int:
-            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-        return rss_peak
-
-    def rss() -> int:
-        # One pread on a kept-open fd costs about 1 us.
-        return int(os.pread(fd, 128, 0).split()[1]) * _PAGE
-
-    return rss
+        _statm[:] = [os.open("/proc/self/statm", os.O_RDONLY)]
+    except OSError:  # not Linux: read_rss falls back to resource
+        _statm[:] = []
+    for fd in old:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
-read_rss = _read_rss_factory()
+def kept_fds() -> set[int]:
+    """The file descriptors the sandbox itself keeps open (a process that closes the rest keeps these)."""
+    return set(_statm)
+
+
+def read_rss() -> int:
+    """This process's resident memory in bytes: one pread on a kept-open fd (about 1 us)."""
+    if _statm:
+        return int(os.pread(_statm[0], 128, 0).split()[1]) * _PAGE
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # peak: coarser, but monotone
+
+
+_open_statm()
+# A forked child's /proc/self is not its parent's: it reads its own memory.
+os.register_at_fork(after_in_child=_open_statm)
 
 
 TRUNCATED_MARKER = "\n[output truncated]"

@@ -1,8 +1,12 @@
-"""The `frappe` namespace given to scripts (the README's Script API table), built fresh for every run.
+"""The script side: the `frappe` namespace given to scripts (the README's Script API table), built
+fresh for every run.
 
-The static part (functions, utils, exceptions) is built once per process as read-only
-namespaces; each run adds its own flags, response, form_dict, session and request, so nothing one
-script changes is seen by the next.
+This package runs where scripts run (a script host process, or the web worker itself) and imports
+nothing of the app but pure parts (the sandbox, the error classes, the document class, doctype
+metadata): whatever reaches data or the outside world is a `parent.call` that the app answers
+(webapp/runtime/bridge.py). The static part (functions, utils, exceptions) is built once per
+process as read-only namespaces; each run adds its own flags, response, form_dict, session and
+request, so nothing one script changes is seen by the next.
 """
 
 from __future__ import annotations
@@ -12,25 +16,20 @@ import mimetypes
 from functools import lru_cache
 from typing import Any
 
-from flask import current_app, has_app_context
-
 from webapp import errors
-from webapp.documents.document import AttrDict, Document
+from webapp.attrdict import AttrDict
 from webapp.jsonenc import to_jsonable
 from webapp.sandbox import ReadOnlyNamespace, mark_writable
 from webapp.sandbox.guards import check_parse_size
-from webapp.script_api import commit_hooks, dates, extras, messages, printing, session, settings, shaping, text, utils
-from webapp.script_api import db as db_api
-from webapp.script_api import documents as doc_api
-from webapp.script_api import http as http_api
-from webapp.script_api import mail as mail_api
+from webapp.script_api import calls, commit_hooks, dates, extras, messages, shaping, text, utils
 from webapp.script_api import qb as qb_api
-from webapp.script_api import sql as sql_api
+from webapp.script_api.document import ScriptDocument
 from webapp.script_api.render import render_template
-from webapp.services.run_context import RunContext
+from webapp.script_api.request import RequestNamespace
+from webapp.script_api.run import Run
 
-# Scripts may change documents and attribute dicts they hold; nothing else of ours.
-mark_writable(Document)
+# Scripts may change the documents and attribute dicts they hold; nothing else of ours.
+mark_writable(ScriptDocument)
 mark_writable(AttrDict)
 
 EXCEPTIONS = {name: getattr(errors, name) for name in errors.SCRIPT_EXCEPTIONS}
@@ -61,23 +60,23 @@ class FrappeNamespace(ReadOnlyNamespace):
 
     @property
     def date_format(self) -> str:
-        return settings.system_setting("date_format")
+        return calls.system_setting("date_format")
 
     @property
     def time_format(self) -> str:
-        return settings.system_setting("time_format")
+        return calls.system_setting("time_format")
 
     @property
     def number_format(self) -> str:
-        return settings.system_setting("number_format")
+        return calls.system_setting("number_format")
 
     @property
     def lang(self) -> str:
-        return settings.system_setting("language")
+        return calls.system_setting("language")
 
     @property
     def full_name(self) -> str:
-        return session.get_fullname(self.__dict__["user"])
+        return calls.get_fullname(self.__dict__["user"])
 
 
 mark_writable(FrappeNamespace)
@@ -100,11 +99,6 @@ def guess_mimetype(url: Any, strict: bool = True) -> tuple:
     return mimetypes.guess_type(str(url), strict=bool(strict))
 
 
-def _dev_server() -> int:
-    """Frappe's `dev_server`: 1 when the app runs in debug (development) mode."""
-    return int(bool(has_app_context() and current_app.debug))
-
-
 def _json_namespace() -> ReadOnlyNamespace:
     def dumps(obj: Any, indent: Any = None, sort_keys: bool = False, default: Any = None, **_ignored: Any) -> str:
         return _json.dumps(obj, indent=indent, sort_keys=sort_keys, default=to_jsonable)
@@ -116,63 +110,47 @@ def _json_namespace() -> ReadOnlyNamespace:
     return ReadOnlyNamespace("json", dumps=dumps, loads=loads, JSONDecodeError=_json.JSONDecodeError)
 
 
-# What the runtime gives scripts of its own (it runs other scripts): run_script, call, enqueue.
-_runtime: dict[str, Any] = {}
-RUNTIME_NAMES = ("run_script", "call", "enqueue")
-
-
-def use_runtime(**functions: Any) -> None:
-    """Set once, by the app factory: the script runtime's functions scripts call (RUNTIME_NAMES)."""
-    missing = set(RUNTIME_NAMES) - set(functions)
-    if missing:
-        raise TypeError(f"use_runtime() needs {sorted(missing)}")
-    _runtime.update(functions)
-    _static.cache_clear()
-
-
 @lru_cache(maxsize=1)
 def _static() -> dict[str, Any]:
-    if not _runtime:
-        raise RuntimeError("The Script API has no runtime yet: create the app first (webapp.create_app)")
     utils_ns = ReadOnlyNamespace("frappe.utils", {
         **{name: getattr(module, name) for module in (utils, dates, text) for name in module.NAMES},
         **{name: getattr(extras, name) for name in extras.UTILS_NAMES}})
     db_common = {
-        "get_value": db_api.get_value, "get_values": db_api.get_values, "set_value": db_api.set_value,
-        "exists": db_api.exists, "count": db_api.count, "get_all": db_api.get_all, "get_list": db_api.get_list,
-        "escape": db_api.escape, "get_single_value": settings.get_single_value, "get_default": settings.get_default,
-        "set_single_value": settings.set_single_value,
+        "get_value": calls.db_get_value, "get_values": calls.db_get_values, "set_value": calls.db_set_value,
+        "exists": calls.db_exists, "count": calls.db_count, "get_all": calls.get_all, "get_list": calls.get_list,
+        "escape": calls.db_escape, "get_single_value": calls.get_single_value, "get_default": calls.get_default,
+        "set_single_value": calls.set_single_value,
         "after_commit": commit_hooks.after_commit, "before_commit": commit_hooks.before_commit,
-        "after_rollback": commit_hooks.after_rollback, "sql": sql_api.sql,
+        "after_rollback": commit_hooks.after_rollback, "sql": calls.sql,
     }
     db_event = ReadOnlyNamespace("frappe.db", db_common)
-    db_api_kind = ReadOnlyNamespace("frappe.db", db_common, commit=db_api.commit, rollback=db_api.rollback)
+    db_api_kind = ReadOnlyNamespace("frappe.db", db_common, commit=calls.db_commit, rollback=calls.db_rollback)
     base = {
-        "get_doc": doc_api.get_doc, "new_doc": doc_api.new_doc, "get_cached_doc": doc_api.get_cached_doc,
-        "get_last_doc": doc_api.get_last_doc, "delete_doc": doc_api.delete_doc, "rename_doc": doc_api.rename_doc,
-        "get_all": doc_api.get_all,
-        "get_list": doc_api.get_list, "get_meta": doc_api.get_meta, "has_permission": doc_api.has_permission,
-        "msgprint": messages.msgprint, "throw": messages.throw, "log_error": messages.log_error,
-        "errprint": messages.errprint, "utils": utils_ns, "_": messages.translate, "bold": bold, "as_json": as_json,
-        "parse_json": utils.parse_json, "_dict": AttrDict, "call": _runtime["call"],
-        "get_roles": session.get_roles, "get_fullname": session.get_fullname,
-        "render_template": render_template, "enqueue": _runtime["enqueue"], "sendmail": mail_api.sendmail,
-        "get_system_settings": settings.get_system_settings, "get_single": settings.get_single,
+        "get_doc": calls.get_doc, "new_doc": calls.new_doc, "get_cached_doc": calls.get_cached_doc,
+        "get_last_doc": calls.get_last_doc, "delete_doc": calls.delete_doc, "rename_doc": calls.rename_doc,
+        "get_all": calls.get_all, "get_list": calls.get_list, "get_meta": calls.get_meta,
+        "has_permission": calls.has_permission,
+        "msgprint": calls.msgprint, "throw": messages.throw, "log_error": calls.log_error,
+        "errprint": calls.errprint, "utils": utils_ns, "_": messages.translate, "bold": bold, "as_json": as_json,
+        "parse_json": utils.parse_json, "_dict": AttrDict, "call": calls.call,
+        "get_roles": calls.get_roles, "get_fullname": calls.get_fullname,
+        "render_template": render_template, "enqueue": calls.enqueue, "sendmail": calls.sendmail,
+        "get_system_settings": calls.get_system_settings, "get_single": calls.get_single,
         "format_value": shaping.format_value,
         "format_date": dates.global_date_format, "get_url": utils.get_url,
-        "copy_doc": shaping.copy_doc, "get_mapped_doc": shaping.get_mapped_doc, "get_print": printing.get_print,
-        "attach_print": printing.attach_print, "log": session.log, "scrub": scrub, "qb": qb_api.qb,
+        "copy_doc": shaping.copy_doc, "get_mapped_doc": shaping.get_mapped_doc, "get_print": calls.get_print,
+        "attach_print": calls.attach_print, "log": calls.log, "scrub": scrub, "qb": qb_api.qb,
         "website": extras.website, "sanitize_html": extras.sanitize_html, "get_gravatar": extras.get_gravatar,
         "get_hooks": extras.get_hooks, "json_handler": extras.json_handler,
         **EXCEPTIONS,
     }
-    for name in http_api.NAMES:
-        base[name] = getattr(http_api, name)
+    for name in calls.HTTP_NAMES:
+        base[name] = getattr(calls, name)
     # The names every run gets beside `frappe` (read-only objects and functions: shared by reference).
-    globals_ = {"json": _json_namespace(), "_dict": AttrDict, "run_script": _runtime["run_script"], "log": session.log,
+    globals_ = {"json": _json_namespace(), "_dict": AttrDict, "run_script": calls.run_script, "log": calls.log,
                 "as_json": as_json, "_": messages.translate, "setattr": shaping.safe_setattr,
                 "delattr": shaping.safe_delattr, "scrub": scrub, "guess_mimetype": guess_mimetype,
-                "orjson": extras.orjson, "style": extras.STYLE, "dev_server": _dev_server()}
+                "orjson": extras.orjson, "style": extras.STYLE, "dev_server": 0}
     # `frappe` of each kind of run, its shared part held by a class: a run's own `frappe` holds
     # only the per-run names (see build_namespace).
     kinds = {kind: FrappeNamespace._shared_part("frappe", {**base, "db": db_api_kind if kind in API_KINDS
@@ -194,14 +172,14 @@ def _session(user: str) -> ReadOnlyNamespace:
     return found
 
 
-def build_namespace(ctx: RunContext, doc: Document | None = None, request_info: ReadOnlyNamespace | None = None,
+def build_namespace(ctx: Run, doc: ScriptDocument | None = None, in_request: bool = False,
                     extra: dict[str, Any] | None = None) -> dict[str, Any]:
     static = _static()
     ns = static["globals"].copy()
     user = ctx.user
     ns["frappe"] = static["kinds"][ctx.kind]._with({
         "flags": ctx.flags, "response": ctx.response, "form_dict": ctx.form_dict,
-        "session": _session(user), "user": user, "request": request_info})
+        "session": _session(user), "user": user, "request": RequestNamespace("frappe.request") if in_request else None})
     ns["args"] = ctx.form_dict
     if doc is not None:
         ns["doc"] = doc

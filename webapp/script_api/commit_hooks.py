@@ -2,59 +2,57 @@
 
 `frappe.db.after_commit.add(func)` runs a function of the script when the operation's transaction
 commits (before_commit: just before, and an error there rolls the operation back; after_rollback:
-when it rolls back). The function runs later, outside the script's own run, so it runs as a
-sandbox run of its own: same user, same run context, a fresh time and memory budget. Errors in
-after_commit / after_rollback callbacks are logged (the transaction is over); before_commit's
-are raised.
+when it rolls back). The function stays here, on the script side, under a number; the app is told
+the number and, when the time comes, asks for it to be run (`run_callback`): a sandbox run of its
+own, with the same user and run state, and a fresh time and memory budget. One that will not run
+(its transaction went the other way) the app says to forget.
 """
 
 from __future__ import annotations
 
-import logging
+import itertools
 from typing import Any
 
 from webapp.errors import ValidationError
-from webapp.sandbox import ReadOnlyNamespace, compile_script, execute
-from webapp.services import context, run_context
-from webapp.services.context import acting_as
-from webapp.services.script_settings import limits
+from webapp.sandbox import Limits, ReadOnlyNamespace, RunResult, compile_script, execute
+from webapp.script_api import parent, run
 
-log = logging.getLogger("webapp.scripts")
-MAX_CALLBACKS = 100  # per operation
 _CALL = "callback()"
-
-
-def _run(ctx: Any, func: Any, raise_errors: bool) -> None:
-    with acting_as(ctx.user):
-        token = run_context.enter(ctx)
-        try:
-            result = execute(compile_script(_CALL, "<transaction hook>"), {"callback": func}, limits())
-        finally:
-            run_context.leave(token)
-    if result.error is not None:
-        if raise_errors:
-            raise result.error
-        log.error("Server Script %r: a transaction hook failed: %s: %s", ctx.script, type(result.error).__name__,
-                  result.error)
+_pending: dict[int, tuple[Any, run.Run]] = {}
+_numbers = itertools.count(1)
 
 
 def _adder(kind: str) -> Any:
     def add(func: Any) -> None:
         if not callable(func):
             raise ValidationError(f"frappe.db.{kind}.add() needs a function")
-        ctx = run_context.current()
-        if ctx is None:
-            raise ValidationError("Only available inside a running script")
-        memo = context.transaction_memo()
-        if memo is not None:
-            memo["script_hooks"] = memo.get("script_hooks", 0) + 1
-            if memo["script_hooks"] > MAX_CALLBACKS:
-                raise ValidationError(f"frappe.db.{kind}: at most {MAX_CALLBACKS} callbacks per operation")
-        register = {"after_commit": context.after_commit, "before_commit": context.before_commit,
-                    "after_rollback": context.after_rollback}[kind]
-        register(lambda: _run(ctx, func, raise_errors=kind == "before_commit"))
+        state = run.require()
+        number = next(_numbers)
+        _pending[number] = (func, state)
+        try:
+            parent.call("commit_hook", kind, number)
+        except BaseException:
+            _pending.pop(number, None)
+            raise
 
     return add
+
+
+def run_callback(number: int, limits: Limits) -> RunResult | None:
+    """Run the function registered as `number`, once (None when it is not here any more)."""
+    found = _pending.pop(number, None)
+    if found is None:
+        return None
+    func, state = found
+    token = run.enter(state)
+    try:
+        return execute(compile_script(_CALL, "<transaction hook>"), {"callback": func}, limits)
+    finally:
+        run.leave(token)
+
+
+def forget(number: int) -> None:
+    _pending.pop(number, None)
 
 
 after_commit = ReadOnlyNamespace("frappe.db.after_commit", add=_adder("after_commit"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import io
 import time as _time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.relativedelta import relativedelta
 
 from webapp.errors import ValidationError
-from webapp.script_api.settings import system_setting
+from webapp.script_api import calls
+from webapp.script_api.calls import system_setting
 from webapp.script_api.utils import (
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -115,12 +117,32 @@ def convert_utc_to_system_timezone(utc_timestamp: Any) -> dt.datetime:
     return _to_zone(utc_timestamp, get_system_timezone())
 
 
+_zones: dict[str, ZoneInfo] = {}
+
+
+def _zone(name: str) -> ZoneInfo:
+    """A time zone by its IANA name: from the zone files here, or where they cannot be read (a
+    script host opens no files), from the app (`tz_data`), then kept."""
+    found = _zones.get(name)
+    if found is not None:
+        return found
+    try:
+        found = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"Unknown time zone {name!r}") from None
+    except OSError:
+        data = calls.tz_data(name)
+        if not data:
+            raise ValidationError(f"Unknown time zone {name!r}") from None
+        found = ZoneInfo.from_file(io.BytesIO(data), key=name)
+    if len(_zones) < 600:
+        _zones[name] = found
+    return found
+
+
 def _to_zone(utc_timestamp: Any, zone: str) -> dt.datetime:
     value = get_datetime(utc_timestamp)
-    try:
-        target = ZoneInfo(str(zone))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"Unknown time zone {zone!r}") from None
+    target = _zone(str(zone))
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(target)

@@ -13,15 +13,15 @@ from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 import nh3
 
-from webapp.documents.document import AttrDict
+from webapp.attrdict import AttrDict
 from webapp.errors import ValidationError
 from webapp.jsonenc import to_jsonable
 from webapp.sandbox import ReadOnlyNamespace
 from webapp.sandbox.guards import check_parse_size
-from webapp.script_api.settings import system_setting
+from webapp.script_api import run
+from webapp.script_api.calls import system_setting
 from webapp.script_api.text import md_to_html
 from webapp.script_api.utils import cstr, get_url
-from webapp.services import run_context
 
 # -- orjson --------------------------------------------------------------------------------------
 _OPTS = ("APPEND_NEWLINE", "INDENT_2", "NAIVE_UTC", "NON_STR_KEYS", "OMIT_MICROSECONDS", "PASSTHROUGH_DATACLASS",
@@ -123,7 +123,7 @@ def extract_title(source: Any, path: Any) -> str:
 
 def get_home_page() -> str:
     """The route a user lands on: the desk ("app") for a signed-in user, else "login"."""
-    ctx = run_context.current()
+    ctx = run.current()
     return "app" if ctx is not None and ctx.user != "Guest" else "login"
 
 

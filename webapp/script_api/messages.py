@@ -1,15 +1,11 @@
-"""frappe.msgprint / throw / log_error / errprint."""
+"""`frappe.throw` and `_()` (the messages that go to the app are in calls.py)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from webapp import errors
 from webapp.sandbox.export import plain_text
-from webapp.services import messages, run_context
-
-log = logging.getLogger("webapp.scripts")
 
 
 def _text(msg: Any) -> str:
@@ -25,10 +21,6 @@ def translate(msg: Any, lang: str | None = None, context: str | None = None) -> 
     return _text(msg)
 
 
-def msgprint(msg: Any, title: str | None = None, indicator: str | None = None, **_ignored: Any) -> None:
-    messages.add_message(_text(msg), title=_optional(title), indicator=_optional(indicator))
-
-
 def throw(msg: Any = "", exc: type[BaseException] = errors.ValidationError, title: str | None = None,
           **_ignored: Any) -> None:
     if not (isinstance(exc, type) and issubclass(exc, errors.FrappeError)):
@@ -36,17 +28,3 @@ def throw(msg: Any = "", exc: type[BaseException] = errors.ValidationError, titl
     if exc is errors.RateLimitExceededError:
         raise exc(_text(msg))
     raise exc(_text(msg), title=_optional(title))
-
-
-def log_error(title: Any = None, message: Any = None, **_ignored: Any) -> None:
-    ctx = run_context.current()
-    where = f"Server Script {ctx.script!r}" if ctx else "script"
-    log.error("%s: %s: %s", where, _text(title or "Error"), _text(message or ""))
-    if ctx is not None:
-        ctx.logs.append(f"[log_error] {_text(title or 'Error')}: {_text(message or '')}")
-
-
-def errprint(msg: Any) -> None:
-    ctx = run_context.current()
-    if ctx is not None:
-        ctx.logs.append(f"[errprint] {_text(msg)}")

@@ -3,7 +3,7 @@
 `frappe.qb.DocType("ToDo")` is the table `tabToDo`; `frappe.qb.from_(...)`, `.select/.where/
 .orderby/.groupby/.limit`, joins, `frappe.qb.functions` (Count, Sum, Max, Min, Avg, Coalesce,
 IfNull ...), `frappe.qb.terms`, `Order`, `Criterion` work as in Frappe, and `.run(as_dict=True)`
-runs the SELECT through `frappe.db.sql` (webapp/script_api/sql.py): the same database guard
+runs the SELECT through `frappe.db.sql`: the same database guard
 (read-only, only `tab*` tables scripts may read, one statement, the script's time budget) on
 SQLite and PostgreSQL. Both quote names with double quotes, which PyPika's base Query uses.
 
@@ -22,16 +22,16 @@ from pypika import functions as pk_functions
 from pypika import terms as pk_terms
 from pypika.queries import QueryBuilder
 
-from webapp.doctypes import registry
 from webapp.errors import DoesNotExistError, PermissionError
 from webapp.sandbox import ReadOnlyNamespace
-from webapp.script_api.sql import sql
+from webapp.script_api.calls import sql
+from webapp.script_api.document import METAS
 
 READ_ONLY = "frappe.qb is read-only (reads only, as in Frappe's scripts)"
 
 
 def _doctype_table(name: str) -> str:
-    meta = registry.get(str(name))
+    meta = METAS.get(str(name))
     if meta is None:
         raise DoesNotExistError(f"DocType {name} not found")
     if not meta.script_access:

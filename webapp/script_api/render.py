@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from webapp.documents.document import AttrDict
+from webapp.attrdict import AttrDict
 from webapp.errors import ValidationError
 from webapp.script_api.messages import translate
 

@@ -1,33 +1,35 @@
-"""`frappe.request`: the fields of the request a run happens in, read when the script first asks."""
+"""`frappe.request`: the fields of the web request a run happens in, asked of the app when the
+script first reads one (most scripts never do), then kept for the run."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from typing import Any
 
-from webapp.documents.document import AttrDict
+from webapp.attrdict import AttrDict
 from webapp.sandbox import ReadOnlyNamespace
+from webapp.script_api import parent
+
+FIELDS = ("method", "path", "url", "args", "headers", "data", "content_type")
 
 
 class RequestNamespace(ReadOnlyNamespace):
-    """`frappe.request`: a field is loaded (by the caller's loader for it) when the script first
-    reads it, then kept. A new object per run, with its own `args` and `headers` dicts, so nothing
-    one script changes is seen by the next."""
-
-    def __init__(self, name: str, fields: Mapping[str, Callable[[], Any]]) -> None:
-        super().__init__(name)
-        object.__getattribute__(self, "__dict__")["_fields"] = fields
+    """A new object per run, with its own `args` and `headers` dicts, so nothing one script changes
+    is seen by the next. Cookies and credentials are never among the headers."""
 
     def __getattr__(self, name: str) -> Any:
-        own = object.__getattribute__(self, "__dict__")
-        load = own["_fields"].get(name) if not name.startswith("_") else None
-        if load is None:
+        if name == "get_json":
+            value: Any = self._get_json
+        elif name in FIELDS:
+            value = parent.call("request_field", name)
+            if type(value) is dict:
+                value = AttrDict(value)
+        else:
             return super().__getattr__(name)
-        value = load()
-        if type(value) is dict:
-            value = AttrDict(value)
-        own[name] = value
+        object.__getattribute__(self, "__dict__")[name] = value
         return value
 
+    def _get_json(self, silent: bool = True, **_ignored: Any) -> Any:
+        return parent.call("request_field", "json")
+
     def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(object.__getattribute__(self, "__dict__")["_fields"]))
+        return sorted({*super().__dir__(), *FIELDS, "get_json"})

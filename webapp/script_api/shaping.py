@@ -6,15 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from webapp.attrdict import AttrDict
 from webapp.doctypes.meta import CHILD_FIELDS, STANDARD_FIELDS
-from webapp.documents.document import AttrDict, Document
 from webapp.errors import PermissionError, ValidationError
 from webapp.sandbox.guards import attr_name_allowed
-from webapp.script_api import dates, utils
+from webapp.script_api import calls, dates, utils
+from webapp.script_api.document import ScriptDocument as Document
 from webapp.script_api.text import compare
-from webapp.services import documents as svc
-from webapp.services.context import acting_user
-from webapp.services.permissions import has_permission
 
 # Never copied or mapped: who made the document and when, its name and state.
 _NO_COPY = frozenset(STANDARD_FIELDS) | frozenset(CHILD_FIELDS) | {"amended_from", "doctype"}
@@ -27,13 +25,20 @@ def _values(doc: Document) -> dict[str, Any]:
 def copy_doc(doc: Any, ignore_no_copy: bool = True) -> Document:
     """A new, unsaved document with the values (and child rows) of `doc`."""
     if isinstance(doc, dict):
-        doc = svc.new_doc(str(doc.get("doctype")), {k: v for k, v in doc.items() if k != "doctype"})
+        doc = _new(str(doc.get("doctype")), {k: v for k, v in doc.items() if k != "doctype"})
     if not isinstance(doc, Document):
         raise ValidationError("copy_doc needs a document")
-    new = svc.new_doc(doc.doctype, _values(doc))
+    new = _new(doc.doctype, _values(doc))
     for f in doc.meta.table_fields:
         new.set(f.fieldname, [_values(row) for row in doc.get(f.fieldname) or []])
     return new
+
+
+def _new(doctype: str, values: dict[str, Any] | None = None) -> Document:
+    doc = calls.new_doc(doctype)
+    if values:
+        doc.update(values)
+    return doc
 
 
 def _check_validation(source: Document, rules: Any) -> None:
@@ -62,17 +67,19 @@ def get_mapped_doc(from_doctype: str, from_docname: str, table_maps: dict, targe
     in `table_maps` (each row passing its `condition`), then `postprocess(source, target)`."""
     if not isinstance(table_maps, dict) or from_doctype not in table_maps:
         raise ValidationError(f"get_mapped_doc: table_maps needs an entry for {from_doctype!r}")
-    source = svc.get_doc(from_doctype, from_docname, check_permission=not ignore_permissions)
+    source = calls.get_doc(from_doctype, from_docname)
+    if not ignore_permissions and not calls.has_permission(from_doctype, "read", source):
+        raise PermissionError(f"Not permitted to read {from_doctype} {from_docname}")
     main = table_maps[from_doctype]
     _check_validation(source, main.get("validation"))
     if target_doc is None:
-        target = svc.new_doc(str(main.get("doctype") or from_doctype))
+        target = _new(str(main.get("doctype") or from_doctype))
     elif isinstance(target_doc, Document):
         target = target_doc
     else:
         raise ValidationError("get_mapped_doc: target_doc must be a document")
     if not ignore_permissions:
-        if not has_permission(target.doctype, "create", None, acting_user()):
+        if not calls.has_permission(target.doctype, "create"):
             raise PermissionError(f"Not permitted to create {target.doctype}")
     _map_values(source, target, main)
     if main.get("postprocess"):

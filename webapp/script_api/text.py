@@ -12,12 +12,11 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 import markdown as md
-from flask import has_request_context, request
 
-from webapp.documents.document import AttrDict
+from webapp.attrdict import AttrDict
 from webapp.errors import ValidationError
+from webapp.script_api.calls import request_host, user_info
 from webapp.script_api.utils import _words, cint, cstr, flt, get_url, getdate
-from webapp.services.users import get_user
 
 # -- numbers -----------------------------------------------------------------------------------
 
@@ -190,7 +189,7 @@ def get_link_to_form(doctype: Any, name: Any, label: Any = None) -> str:
 
 
 def get_host_name_from_request() -> str:
-    return request.host if has_request_context() else urlparse(get_url()).netloc
+    return request_host() or urlparse(get_url()).netloc
 
 
 def get_host_name() -> str:
@@ -225,10 +224,7 @@ def scrub_urls(html: Any) -> str:
 
 
 def get_user_info_for_avatar(user_id: Any) -> dict:
-    user = get_user(cstr(user_id))
-    if user is None:
-        return AttrDict(email=cstr(user_id), image="", name=cstr(user_id))
-    return AttrDict(email=user.email, image="", name=user.display_name)
+    return user_info(cstr(user_id))
 
 
 # -- filters ----------------------------------------------------------------------------------

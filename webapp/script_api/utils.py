@@ -13,12 +13,11 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from flask import has_request_context, request
 
 from webapp.documents.coerce import to_date, to_datetime
 from webapp.errors import ValidationError
 from webapp.sandbox.guards import check_parse_size
-from webapp.script_api.settings import system_setting
+from webapp.script_api.calls import site_url, system_setting
 
 DATE_FORMAT = "%Y-%m-%d"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
@@ -266,7 +265,7 @@ def generate_hash(txt: Any = None, length: int = 56) -> str:
 
 
 def get_url(uri: str | None = None) -> str:
-    base = request.host_url.rstrip("/") if has_request_context() else "http://127.0.0.1:8000"
+    base = site_url()
     if not uri:
         return base
     return uri if uri.startswith(("http://", "https://")) else base + "/" + uri.lstrip("/")

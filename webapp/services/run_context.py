@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import contextvars
 
-from webapp.documents.document import AttrDict
+from webapp.attrdict import AttrDict
 
 
 class RunContext:
-    """One run's own state: `frappe.form_dict`, `frappe.flags`, `frappe.response`, and the lines
-    `frappe.log_error`/`errprint` add to its log row. (A plain class: one is made per script run.)"""
+    """The app's side of one run: who runs it, what it was given (form_dict), what it set
+    (frappe.flags, frappe.response, once the run is over) and when it must end. The script side has
+    its own (script_api/run.py). (A plain class: one is made per script run.)"""
 
-    __slots__ = ("script", "kind", "user", "form_dict", "flags", "response", "logs")
+    __slots__ = ("script", "kind", "user", "form_dict", "flags", "response", "logs", "deadline")
 
     def __init__(self, script: str, kind: str, user: str, form_dict: AttrDict | None = None) -> None:
         self.script = script
@@ -21,6 +22,7 @@ class RunContext:
         self.flags = AttrDict()
         self.response = AttrDict()
         self.logs: list[str] = []
+        self.deadline = 0.0  # when the run must be over (time.monotonic()); set when it starts
 
     def __repr__(self) -> str:
         return f"RunContext(script={self.script!r}, kind={self.kind!r}, user={self.user!r})"

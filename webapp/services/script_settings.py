@@ -4,25 +4,35 @@ once per request or transaction, not once per run."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import current_app
 
-from webapp import errors, sandbox
+from webapp import errors
 from webapp.sandbox import Limits
-from webapp.services import context
+from webapp.services import context, run_context
 
 ENABLE_HINT = ("Server Scripts are disabled on this site. A System Manager can enable them in System settings "
                "(/app/system-settings) or with: .venv/bin/flask --app wsgi set-config server_script_enabled true")
+
+
+ISOLATIONS = ("process", "inline")
 
 
 def enabled() -> bool:
     return settings()[0]
 
 
+def isolation() -> str:
+    """Where scripts run (`server_script_isolation`): "process" (a script host, the default) or
+    "inline" (in the worker itself); anything else is taken as "process"."""
+    return settings()[2]
+
+
 def require_enabled() -> Limits:
     """Refuse when Server Scripts are disabled; else the run budget."""
-    is_enabled, budget = settings()
+    is_enabled, budget, _ = settings()
     if not is_enabled:
         raise errors.ServerScriptDisabledError(ENABLE_HINT)
     return budget
@@ -36,17 +46,19 @@ def limits() -> Limits:
     return settings()[1]
 
 
-def settings() -> tuple[bool, Limits]:
-    """`server_script_enabled` and the run budget: site_config.json read once per request (or per
-    transaction outside a request), not once per script run."""
+def settings() -> tuple[bool, Limits, str]:
+    """`server_script_enabled`, the run budget and the isolation: site_config.json read once per
+    request (or per transaction outside a request), not once per script run."""
     memo = context.operation_memo()
     if memo is not None:
         found = memo.get("script_settings")
         if found is not None:
             return found
     conf = current_app.extensions["site_config"].as_dict()
+    mode = conf.get("server_script_isolation")
     found = (bool(conf["server_script_enabled"]),
-             _limits(conf["server_script_timeout"], conf["server_script_max_memory_mb"]))
+             _limits(conf["server_script_timeout"], conf["server_script_max_memory_mb"]),
+             mode if mode in ISOLATIONS else "process")
     if memo is not None:
         memo["script_settings"] = found
     return found
@@ -73,5 +85,7 @@ def read_budget() -> float:
     """Seconds a guarded read may take: what is left of the running script's budget, or outside a
     script run, the site's script timeout."""
     timeout = limits().timeout_s
-    left = sandbox.remaining_time()
-    return timeout if left is None else min(timeout, left)
+    ctx = run_context.current()
+    if ctx is None or not ctx.deadline:
+        return timeout
+    return min(timeout, ctx.deadline - time.monotonic())

@@ -211,4 +211,4 @@ def test_a_script_killed_in_an_event_stops_the_operation_and_the_next_event_runs
     assert "(line 2)" in rows["b spin"]["error"] or "(line 3)" in rows["b spin"]["error"]  # in the loop
     # The group is gone and nothing of the kill is left: the next insert runs all three scripts.
     r = client.post("/api/resource/ToDo", json={"description": "calm"})
-    assert r.status_code == 200 and r.get_json()["data"]["description"] == "calm [a] [c]"
+    assert r.status_code == 200 and r.get_json()["data"]["description"] == "calm [a] [c]", r.get_json()

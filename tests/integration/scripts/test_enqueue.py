@@ -153,7 +153,7 @@ def test_frappe_options_are_accepted_and_kwargs_must_be_data(app, client, make_s
     login_as("ann@example.com")
     assert client.post("/api/method/kick").status_code == 200
     r = client.post("/api/method/kick_bad")
-    assert r.status_code == 417 and "JSON data" in r.get_json()["exception"]
+    assert r.status_code == 417 and "plain data" in r.get_json()["exception"] and "description" in r.get_json()["exception"]
     run_jobs()
     assert [(t["description"], t["reference_name"]) for t in _todos(app)] == [
         ("with options", "description,when|no request")]

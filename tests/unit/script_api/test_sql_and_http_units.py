@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from webapp.errors import ValidationError
-from webapp.script_api.http import forbidden_reason
+from webapp.services.outbound import forbidden_reason
 from webapp.services.readonly_sql import _to_qmark
 
 

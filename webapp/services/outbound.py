@@ -1,4 +1,5 @@
-"""Outbound HTTP for scripts: `frappe.make_get_request` and friends (Frappe's names and replies).
+"""Outbound HTTP for scripts (`frappe.make_get_request` and friends): made here, in the app, for a
+script that asks (a script never opens a connection itself). Frappe's replies.
 
 A script's author must not reach the server's own network. Every hop (the first request and each
 redirect, at most MAX_REDIRECTS) is vetted before it is made:
@@ -29,9 +30,12 @@ import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import requests
+from flask import current_app
+from requests.adapters import HTTPAdapter
+
 from webapp.errors import ValidationError
 
-NAMES = ("make_get_request", "make_post_request", "make_put_request", "make_patch_request", "make_delete_request")
 MAX_REDIRECTS = 5
 MAX_TIMEOUT_S = 10.0
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024
@@ -72,8 +76,6 @@ def forbidden_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str |
 
 def _allowed_hosts() -> set[str]:
     try:
-        from flask import current_app
-
         value = current_app.extensions["site_config"].get("server_script_allowed_hosts") or []
     except (RuntimeError, KeyError):
         return set()
@@ -170,19 +172,10 @@ def _resolve(url: str, host: str, port: int) -> list[ipaddress.IPv4Address | ipa
 
 # -- one pinned hop -------------------------------------------------------------------------------
 def _remaining(deadline: float) -> float:
-    from webapp.sandbox.limits import current_state
-
-    left = deadline - time.monotonic()
-    state = current_state()
-    if state is not None:
-        left = min(left, state.deadline - time.monotonic() - 0.05)
-    return left
+    return deadline - time.monotonic()
 
 
 def _pinned_session(target: _Target):
-    import requests
-    from requests.adapters import HTTPAdapter
-
     class PinnedAdapter(HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             if target.scheme == "https":
@@ -212,8 +205,6 @@ def _host_header(target: _Target) -> str:
 
 
 def _send(method: str, target: _Target, headers: dict[str, str], body: dict[str, Any], deadline: float):
-    import requests
-
     left = min(_remaining(deadline), MAX_TIMEOUT_S)
     if left <= 0:
         raise OutboundRequestError(f"Outbound request to {target.url} not made: the script's time limit ran out")
@@ -233,8 +224,6 @@ def _send(method: str, target: _Target, headers: dict[str, str], body: dict[str,
 
 
 def _read_capped(response: Any, url: str, deadline: float) -> bytes:
-    import requests
-
     length = response.headers.get("Content-Length")
     if length and length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
         raise OutboundRequestError(f"The reply from {url} is too large (over {MAX_RESPONSE_BYTES // 2**20} MB)")
@@ -272,9 +261,12 @@ def _clean_headers(headers: Any) -> dict[str, str]:
 
 
 def make_request(method: str, url: Any, headers: Any = None, params: Any = None, data: Any = None,
-                 json: Any = None) -> Any:
-    """One outbound request (following redirects, each vetted); the JSON or text of the reply."""
+                 json: Any = None, budget_s: float = MAX_TIMEOUT_S) -> Any:
+    """One outbound request (following redirects, each vetted) within `budget_s` seconds (what is
+    left of the script's time budget) and MAX_TIMEOUT_S; the JSON or text of the reply."""
     method = str(method).upper()
+    if method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        raise OutboundRequestError(f"Unknown HTTP method {method!r}")
     headers_ = _clean_headers(headers)
     body: dict[str, Any] = {}
     if params is not None:
@@ -283,7 +275,7 @@ def make_request(method: str, url: Any, headers: Any = None, params: Any = None,
         body["data"] = data
     if json is not None:
         body["json"] = json
-    deadline = time.monotonic() + MAX_TIMEOUT_S
+    deadline = time.monotonic() + min(MAX_TIMEOUT_S, budget_s - 0.05)
     target = vet_url(url)
     for hop in range(MAX_REDIRECTS + 1):
         session, response = _send(method, target, headers_, body, deadline)
@@ -327,27 +319,3 @@ def _reply(response: Any, content: bytes, method: str, url: str) -> Any:
         except ValueError:
             return text
     return text
-
-
-def make_get_request(url: Any, params: Any = None, headers: Any = None, **_ignored: Any) -> Any:
-    return make_request("GET", url, headers=headers, params=params)
-
-
-def make_post_request(url: Any, data: Any = None, json: Any = None, headers: Any = None, params: Any = None,
-                      **_ignored: Any) -> Any:
-    return make_request("POST", url, headers=headers, params=params, data=data, json=json)
-
-
-def make_put_request(url: Any, data: Any = None, json: Any = None, headers: Any = None, params: Any = None,
-                     **_ignored: Any) -> Any:
-    return make_request("PUT", url, headers=headers, params=params, data=data, json=json)
-
-
-def make_patch_request(url: Any, data: Any = None, json: Any = None, headers: Any = None, params: Any = None,
-                       **_ignored: Any) -> Any:
-    return make_request("PATCH", url, headers=headers, params=params, data=data, json=json)
-
-
-def make_delete_request(url: Any, data: Any = None, json: Any = None, headers: Any = None, params: Any = None,
-                        **_ignored: Any) -> Any:
-    return make_request("DELETE", url, headers=headers, params=params, data=data, json=json)
