@@ -159,6 +159,7 @@ def _check_doctype(doc) -> DocType:
     except ValueError as exc:
         raise ValidationError(f"{name}: {exc}") from None
     _check_fields(meta, rows, ignore_links=bool(doc.flags.get("ignore_links")))
+    build.check_column_count(meta)
     build.check_autoname(meta.naming, {f.fieldname: f for f in meta.fields}, name)
     _check_named_fields(doc, meta)
     _check_permissions(doc, meta)
@@ -288,6 +289,8 @@ class CustomFieldController(_SystemManagersOnly):
         own = {x.fieldname: x for x in meta.fields}
         own[f.fieldname] = f
         build.check_field(f, meta.name, registry.get, own, ignore_links=bool(doc.flags.get("ignore_links")))
+        if before is None:
+            build.check_column_count(build.customize(meta, [doc.as_dict()], ()))
         if f.is_table and meta.istable:
             raise ValidationError(f"Custom Field {doc.name}: {meta.name} is a child table and cannot hold a table") \
                 .for_fields("fieldtype")

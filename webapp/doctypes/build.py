@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MAX_DOCTYPE_NAME = 60  # "tab" + the name must fit PostgreSQL's 63-byte identifiers
 MAX_FIELDNAME = 63
+MAX_COLUMNS = 1000  # fields with a column, per doctype (PostgreSQL stops at 1600 columns, SQLite at 2000)
 DOCTYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\- ]*$")
 FIELDNAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Names a field cannot take: the standard columns, and what a document already answers to (its
@@ -319,6 +320,12 @@ def check_field(f: Field, owner: str, lookup: Callable[[str], DocType | None], o
         if target is not None and source not in STANDARD_FIELDS and target.get_field(source) is None:
             raise ValidationError(f"{where}: Fetch From: {holder.options} has no field {source!r}") \
                 .for_fields("fetch_from")
+
+
+def check_column_count(meta: DocType) -> None:
+    if len(meta.data_fields) > MAX_COLUMNS:
+        raise ValidationError(f"{meta.name} would have {len(meta.data_fields)} fields with a value; at most "
+                              f"{MAX_COLUMNS} are allowed (split it, e.g. into a child table)").for_fields("fields")
 
 
 def check_autoname(naming: str, fields: Mapping[str, Field], owner: str) -> None:

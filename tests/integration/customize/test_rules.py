@@ -131,6 +131,16 @@ def test_bad_names_and_fields_are_refused_with_a_clear_message(app, client, admi
     assert _tables(app) == before
 
 
+def test_the_number_of_columns_is_capped(client, admin_headers, make_doctype):
+    fields = [{"fieldname": f"f{i}", "fieldtype": "Int"} for i in range(1001)]
+    r = _post(client, admin_headers, name="Too Wide", fields=fields)
+    assert r.status_code == 417 and "would have 1001 fields with a value; at most 1000" in r.get_json()["exception"]
+    make_doctype("Just Wide", fields[:1000])
+    r = client.post("/api/resource/Custom Field", json={"dt": "Just Wide", "label": "One More", "fieldtype": "Data"},
+                    headers=admin_headers)
+    assert r.status_code == 417 and "at most 1000" in r.get_json()["exception"]
+
+
 def test_a_doctype_needs_a_name(client, admin_headers):
     r = _post(client, admin_headers)
     assert r.status_code == 417 and "DocType: a name is required" in r.get_json()["exception"]
