@@ -90,32 +90,71 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    from webapp.customize import registry_cache
     from webapp.doctypes import registry
+    from webapp.doctypes.builtin import BUILTIN_DOCTYPES
     from webapp.extensions import db, limiter
     from webapp.models.user import ADMINISTRATOR
     from webapp.runtime import cache, logs
+    from webapp.services import versioned
 
     with app.app_context():
         _drop_jobs(app)
         db.session.rollback()
         logs.flush()  # this test's log rows, before the tables are emptied (not into the next test)
+        doctypes_changed = versioned.read_version(registry_cache.VERSION_KEY) != 0
         keep = {"tabRole", "alembic_version"}
         orm_tables = {t.name for t in db.metadata.sorted_tables}
-        doctype_tables = [registry.table(dt) for dt in registry.all_doctypes() if dt.table_name not in orm_tables]
+        doctype_tables = [registry.table(dt) for dt in registry.all_doctypes()
+                          if dt.table_name not in orm_tables and not dt.issingle]
         for table in [*doctype_tables, *reversed(db.metadata.sorted_tables)]:
             if table.name in keep:
                 continue
             if table.name in {"tabUser", "__Auth", "tabHas Role"}:
                 col = "user" if table.name == "__Auth" else ("parent" if table.name == "tabHas Role" else "name")
                 db.session.execute(table.delete().where(table.c[col] != ADMINISTRATOR))
+            elif table.name in {"tabDocType", "tabDocField", "tabDocPerm"}:  # init-db's rows of the built-ins
+                col = table.c["name" if table.name == "tabDocType" else "parent"]
+                db.session.execute(table.delete().where(col.not_in([dt.name for dt in BUILTIN_DOCTYPES])))
             else:
                 db.session.execute(table.delete())
         db.session.commit()
+        if doctypes_changed:
+            _drop_user_schema(db)
         cache.reset()
+        registry_cache.reset()
         limiter.reset()
         config = app.extensions["site_config"]
         if os.path.exists(config.path):
             os.remove(config.path)
+
+
+def _drop_user_schema(db) -> None:
+    """What a test's doctypes made: tables of doctypes users defined, and columns Custom Fields added
+    to built-in tables (those tables are empty by now: they are made again from their declaration)."""
+    import sqlalchemy as sa
+
+    from webapp.doctypes import registry
+    from webapp.doctypes.builtin import BUILTIN_DOCTYPES
+
+    conn = db.session.connection()
+    inspector = sa.inspect(conn)
+    builtin_tables = {dt.table_name: dt for dt in BUILTIN_DOCTYPES}
+    own = set(db.metadata.tables)
+    for name in inspector.get_table_names():
+        if name in own or not name.startswith("tab"):
+            continue
+        meta = builtin_tables.get(name)
+        if meta is None:
+            sa.Table(name, sa.MetaData()).drop(conn)
+        elif {c["name"] for c in inspector.get_columns(name)} != set(registry.table(meta).c.keys()):
+            sa.Table(name, sa.MetaData()).drop(conn)
+            registry.table(meta).create(conn)
+            if conn.dialect.name == "postgresql":
+                from webapp.services.readonly_sql import grant_reader
+
+                grant_reader(conn, name)
+    db.session.commit()
 
 
 def _drop_jobs(app) -> None:

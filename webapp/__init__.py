@@ -51,6 +51,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _init_hooks(app: Flask) -> None:
     """Who reacts to what (webapp/hooks.py): every behaviour wired into another module's work."""
     from webapp import hooks
+    from webapp.customize import (
+        importer,  # noqa: F401 - declares doctype.import
+        registry_cache,
+    )
+    from webapp.customize.controllers import CustomFieldController, DocTypeController, PropertySetterController
     from webapp.doctypes import registry
     from webapp.documents.document import Document
     from webapp.runtime import api, logs, permission_query, script_jobs, scripts, transport
@@ -65,6 +70,10 @@ def _init_hooks(app: Flask) -> None:
     wiring = hooks.init_app(app)
     wiring.controllers["Server Script"] = ServerScriptController()
     wiring.controllers["Role"] = RoleController()
+    wiring.controllers["DocType"] = DocTypeController()
+    wiring.controllers["Custom Field"] = CustomFieldController()
+    wiring.controllers["Property Setter"] = PropertySetterController()
+    wiring.doctype_source = registry_cache.current  # user doctypes and customizations, per app
     wiring.doc_listeners.append(scripts.on_document_event)
     wiring.permission_queries.append(permission_query.conditions_for)
     wiring.before_read["Server Script Log"] = logs.flush_for_read

@@ -1,5 +1,5 @@
-"""`flask --app wsgi <command>`: init-db, create-user, generate-keys, set-config, worker, send-email,
-scheduler."""
+"""`flask --app wsgi <command>`: init-db, create-user, generate-keys, set-config, import-doctypes,
+worker, send-email, scheduler."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ def init_db() -> str | None:
     """Create or upgrade the schema and seed roles and Administrator; idempotent."""
     from flask_migrate import upgrade
 
+    from webapp.customize import registry_cache
     from webapp.extensions import db
     from webapp.services import schema, users
 
     upgrade(directory=current_app.config["MIGRATIONS_DIR"])
     schema.sync_doctype_tables()
+    registry_cache.write_builtin_rows()
     users.ensure_builtin_roles()
     db.session.commit()
     return users.ensure_administrator()
@@ -81,6 +83,29 @@ def register_cli(app: Flask) -> None:
         parsed = parse_config_value(value)
         current_app.extensions["site_config"].set(key, parsed)
         click.echo(f"Set {key} = {parsed!r} in {current_app.extensions['site_config'].path}")
+
+    @app.cli.command("import-doctypes")
+    @click.argument("paths", nargs=-1, required=True)
+    @click.option("--dry-run", is_flag=True, help="Report what would change; keep nothing.")
+    def import_doctypes_command(paths: tuple[str, ...], dry_run: bool) -> None:
+        """Import Frappe's doctype JSON files and custom_field.json / property_setter.json fixtures
+        (PATHS: files, or folders searched for doctype/<name>/<name>.json and those fixtures)."""
+        from webapp.customize import importer
+        from webapp.services.context import acting_as
+
+        try:
+            with acting_as("Administrator"):
+                outcomes = importer.import_documents(importer.collect(paths), dry_run=dry_run)
+        except FrappeError as exc:
+            _fail(exc)
+        for o in outcomes:
+            click.echo(f"{o.status}: {o.doctype} {o.name}")
+            if o.ignored:
+                click.echo(f"  ignored (not used here): {', '.join(o.ignored)}")
+            for note in o.notes:
+                click.echo(f"  {note}")
+        counts = {s: sum(o.status == s for o in outcomes) for s in ("created", "updated", "unchanged", "skipped")}
+        click.echo(("Dry run, nothing kept: " if dry_run else "") + ", ".join(f"{n} {s}" for s, n in counts.items()))
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")

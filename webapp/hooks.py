@@ -16,6 +16,9 @@ back:
   in; the first that answers (not None) wins (API scripts).
 - `script_ops`: operations a script can ask the app for beyond the bridge's own
   (webapp/runtime/bridge.py): the script runtime's run_script, call and enqueue.
+- `doctype_source`: called with no arguments by the doctype registry, answers the app's current
+  doctypes (a `registry.Snapshot`: built-ins with their Custom Fields and Property Setters, and the
+  doctypes users defined).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class Hooks:
     before_read: dict[str, Callable[[], None]] = field(default_factory=dict)
     method_fallbacks: list[Callable[..., Any]] = field(default_factory=list)
     script_ops: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    doctype_source: Callable[[], Any] | None = None
 
     @contextmanager
     def listening(self, listener: DocListener) -> Iterator[None]:

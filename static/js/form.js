@@ -3,7 +3,10 @@
  *
  * Child tables: Add Row / Delete / move up / down happen in place (without JS the same buttons
  * post the form and the server re-renders it). Rows are renumbered after each change so the
- * posted names stay `<table>-<index>-<field>` in display order.
+ * posted names stay `<table>-<index>-<field>` in display order. A row is its `[data-row]` element:
+ * a <tr>, or (`data-row-groups`: the child has fields beyond the grid's, under "More") a <tbody>
+ * holding the grid row and its details.
+ * Tabs (a doctype's Tab Breaks): one shown at a time, the one with an error first.
  * Also: confirm() for forms with data-confirm, `depends_on` fields shown only when their
  * expression holds, Link inputs whose datalist fills with matching names as you type, and the
  * unsaved-changes guard: "Not Saved" while the form differs from what was loaded, Ctrl+S (Cmd+S)
@@ -12,16 +15,22 @@
 (function () {
   "use strict";
 
-  function rowsOf(tbody) {
-    return Array.prototype.filter.call(tbody.children, function (tr) {
-      return tr.hasAttribute("data-row");
+  // Where the rows live: the table's <tbody>, or the <table> itself when each row is a <tbody>.
+  function hostOf(wrap) {
+    var table = wrap.querySelector("table");
+    return wrap.hasAttribute("data-row-groups") ? table : table.querySelector("tbody");
+  }
+
+  function rowsOf(wrap) {
+    return Array.prototype.filter.call(hostOf(wrap).children, function (el) {
+      return el.hasAttribute("data-row");
     });
   }
 
   function renumber(wrap) {
     var table = wrap.getAttribute("data-child-table");
-    var tbody = wrap.querySelector("tbody");
-    var rows = rowsOf(tbody);
+    var host = hostOf(wrap);
+    var rows = rowsOf(wrap);
     var pattern = new RegExp("^" + table + "-(\\d+|__i__)-");
     rows.forEach(function (tr, i) {
       var index = tr.querySelector(".row-index");
@@ -37,15 +46,23 @@
         btn.setAttribute("value", v.replace(/:\d+$|:__i__$/, ":" + i));
       });
     });
-    var empty = tbody.querySelector(".empty-row");
+    var groups = wrap.hasAttribute("data-row-groups");
+    var empty = host.querySelector(".empty-row");
     if (!rows.length && !empty) {
       var cols = wrap.querySelectorAll("thead th").length;
       var tr = document.createElement("tr");
       tr.className = "empty-row";
       tr.innerHTML = '<td colspan="' + cols + '">No rows</td>';
-      tbody.appendChild(tr);
+      if (groups) {
+        var group = document.createElement("tbody");
+        group.className = "empty-group";
+        group.appendChild(tr);
+        host.insertBefore(group, host.querySelector("tfoot"));
+      } else {
+        host.appendChild(tr);
+      }
     } else if (rows.length && empty) {
-      empty.remove();
+      (groups ? empty.closest("tbody") : empty).remove();
     }
   }
 
@@ -53,9 +70,9 @@
     var table = wrap.getAttribute("data-child-table");
     var template = wrap.querySelector('template[data-row-template="' + table + '"]');
     if (!template) return null;
-    var tbody = wrap.querySelector("tbody");
+    var host = hostOf(wrap);
     var row = template.content.firstElementChild.cloneNode(true);
-    tbody.appendChild(row);
+    host.insertBefore(row, wrap.hasAttribute("data-row-groups") ? host.querySelector("tfoot") : null);
     renumber(wrap);
     var first = row.querySelector("input, select, textarea");
     if (first) first.focus();
@@ -66,8 +83,8 @@
     if (wrap.getAttribute("data-form-ready") === "1") return;
     wrap.setAttribute("data-form-ready", "1");
     // The spare empty row is the no-JS way to add a row; with JS, "Add Row" does it.
-    wrap.querySelectorAll("tr[data-spare-row]").forEach(function (tr) {
-      tr.remove();
+    wrap.querySelectorAll("[data-spare-row]").forEach(function (row) {
+      row.remove();
     });
     renumber(wrap);
     wrap.addEventListener("click", function (e) {
@@ -79,7 +96,7 @@
         addRow(wrap);
         return;
       }
-      var tr = btn.closest("tr");
+      var tr = btn.closest("[data-row]");
       if (action === "remove") {
         tr.remove();
       } else if (action === "up" && tr.previousElementSibling && tr.previousElementSibling.hasAttribute("data-row")) {
@@ -318,6 +335,34 @@
     } catch (err) { /* nothing to restore */ }
   }
 
+  // -- tabs: one panel at a time (all of them, under their titles, without JS) -------------------
+  function initTabs(form) {
+    var bar = form.querySelector("[data-form-tabs]");
+    if (!bar) return;
+    var buttons = Array.prototype.slice.call(bar.querySelectorAll("[role=tab]"));
+    function show(index) {
+      buttons.forEach(function (b, i) {
+        var panel = document.getElementById(b.getAttribute("aria-controls"));
+        b.setAttribute("aria-selected", i === index ? "true" : "false");
+        b.tabIndex = i === index ? 0 : -1;
+        if (panel) panel.classList.toggle("tab-hidden", i !== index);
+      });
+    }
+    buttons.forEach(function (b, i) {
+      b.addEventListener("click", function () { show(i); });
+    });
+    bar.hidden = false;
+    var error = form.querySelector(".has-error");
+    var first = 0;
+    if (error) {
+      var panel = error.closest("[role=tabpanel]");
+      buttons.forEach(function (b, i) {
+        if (panel && b.getAttribute("aria-controls") === panel.id) first = i;
+      });
+    }
+    show(first);
+  }
+
   function init() {
     document.querySelectorAll("[data-child-table]").forEach(initChildTable);
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
@@ -331,6 +376,7 @@
     document.querySelectorAll("form.doc-form").forEach(function (form) {
       initDependsOn(form);
       initLinks(form);
+      initTabs(form);
     });
     var form = document.querySelector("form[data-ctrl-s]");
     if (form) initGuard(form);

@@ -61,8 +61,6 @@ def test_safe_eval_wal():
     pass
 
 
-@pytest.mark.xfail(strict=True, reason="needs the DocType doctype (tabDocType), which the custom-doctype work "
-                                       "brings (#13)")
 def test_sql(client, admin_headers):
     out = out_of(safe_exec(client, admin_headers, """
 frappe.response["message"] = frappe.db.sql("select name from tabDocType where name='DocType'")"""))

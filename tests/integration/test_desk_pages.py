@@ -187,7 +187,7 @@ def test_every_doctype_has_a_new_form(client, login_as, slug):
     for f in meta.fields:
         if f.hidden:
             assert f'name="{f.fieldname}"' not in html
-        elif not f.is_table:
+        elif not f.is_table and not f.is_layout:
             assert f'id="field-{f.fieldname}"' in html, f.fieldname
             if f.reqd:
                 assert f'<label for="field-{f.fieldname}" class="required">' in html
@@ -225,7 +225,15 @@ def test_expense_claim_form_has_an_editable_child_table(client, login_as):
 @pytest.mark.parametrize("fieldtype, expected", [
     ("Data", '<input type="text"'),
     ("Text", "<textarea"),
-    ("Code", 'data-code-editor="python"'),
+    ("Code", 'class="code-text"'),
+    ("Small Text", '<textarea'),
+    ("Long Text", 'rows="8"'),
+    ("Percent", 'step="any"'),
+    ("Rating", 'max="1"'),
+    ("Duration", 'title="Seconds"'),
+    ("Time", 'type="time"'),
+    ("Phone", 'type="tel"'),
+    ("Dynamic Link", '<input type="text"'),
     ("Select", "<select"),
     ("Int", 'type="number"'),
     ("Float", 'step="any"'),
@@ -239,13 +247,25 @@ def test_expense_claim_form_has_an_editable_child_table(client, login_as):
 def test_control_macro_picks_the_widget_by_fieldtype(app, fieldtype, expected):
     from webapp.doctypes.meta import Field
 
-    options = {"Select": "A\nB", "Link": "User"}.get(fieldtype)
+    options = {"Select": "A\nB", "Link": "User", "Dynamic Link": "ref"}.get(fieldtype)
     f = Field("x", fieldtype, options=options)
     with app.test_request_context():
         macro = app.jinja_env.get_template("_macros/form.html").module.control
         html = str(macro(f, None, "x", "field-x", True))
         assert expected in html and 'name="x"' in html and " disabled" not in html
         assert " disabled" in str(macro(f, None, "x", "field-x", False))
+        if fieldtype == "Code":  # the Server Script editor, where the form asks for it
+            assert 'data-code-editor="python"' in str(macro(f, None, "x", "field-x", True, editor=True))
+
+
+@pytest.mark.parametrize("options, expected", [("Email", 'type="email"'), ("URL", 'type="url"'),
+                                               ("Phone", 'type="tel"')])
+def test_data_options_pick_the_input_type(app, options, expected):
+    from webapp.doctypes.meta import Field
+
+    with app.test_request_context():
+        macro = app.jinja_env.get_template("_macros/form.html").module.control
+        assert expected in str(macro(Field("x", "Data", options=options), None, "x", "field-x", True))
 
 
 def test_existing_document_form_shows_stored_values(client, login_as, make_doc):

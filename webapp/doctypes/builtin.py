@@ -88,13 +88,15 @@ EXPENSE_CLAIM = DocType(
     ],
 )
 
-HAS_ROLE = DocType("Has Role", istable=True, fields=[Field("role", "Link", options="Role", reqd=True, in_list_view=True)])
+HAS_ROLE = DocType("Has Role", istable=True, customizable=False,
+                   fields=[Field("role", "Link", options="Role", reqd=True, in_list_view=True)])
 
 USER = DocType(
     "User",
     naming="prompt",
     title_field="full_name",
     read_only=True,
+    customizable=False,
     permissions=[Perm(SM, read=True)],
     fields=[
         Field("email", "Data", reqd=True, unique=True, in_list_view=True),
@@ -110,6 +112,7 @@ ROLE = DocType(
     "Role",
     naming="field:role_name",
     title_field="role_name",
+    customizable=False,  # its table is the app's own (webapp/models/user.py)
     module="Core",
     sort_field="name",
     sort_order="asc",
@@ -127,7 +130,8 @@ ROLE = DocType(
 BUILTIN_DOCTYPES = [TODO, NOTE, TASK, EXPENSE_CLAIM_DETAIL, EXPENSE_CLAIM, HAS_ROLE, USER, ROLE]
 
 # Declared beside the runtime that uses them.
+from webapp.doctypes.customize import CUSTOMIZE_DOCTYPES  # noqa: E402
 from webapp.doctypes.email_queue import EMAIL_QUEUE  # noqa: E402
 from webapp.doctypes.server_script import SERVER_SCRIPT, SERVER_SCRIPT_LOG  # noqa: E402
 
-BUILTIN_DOCTYPES += [SERVER_SCRIPT, SERVER_SCRIPT_LOG, EMAIL_QUEUE]
+BUILTIN_DOCTYPES += [SERVER_SCRIPT, SERVER_SCRIPT_LOG, EMAIL_QUEUE, *CUSTOMIZE_DOCTYPES]

@@ -17,6 +17,7 @@ EMAIL_QUEUE = DocType(
     script_access=False,
     script_access_hint="queue email with frappe.sendmail",
     script_events=False,
+    customizable=False,
     module="Email",
     title_field="subject",
     sort_field="creation",

@@ -5,11 +5,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-FIELD_TYPES = ("Data", "Text", "Select", "Int", "Float", "Currency", "Date", "Datetime", "Check", "Link", "Table",
-               "Code", "Password")
+# Every fieldtype, by how its value is stored ("kind"): the column type (webapp/doctypes/registry.py),
+# how values are coerced (webapp/documents/coerce.py), and which kinds may turn into which when a
+# field's type changes (webapp/services/schema.py).
+FIELD_KINDS: dict[str, str] = {
+    "Data": "varchar", "Link": "varchar", "Dynamic Link": "varchar", "Select": "varchar", "Read Only": "varchar",
+    "Color": "varchar", "Phone": "varchar", "Password": "varchar",
+    "Small Text": "text", "Text": "text", "Long Text": "text", "Text Editor": "text", "Code": "text",
+    "Int": "int", "Check": "int",
+    "Float": "float", "Percent": "float", "Rating": "float", "Duration": "float",
+    "Currency": "currency",
+    "Date": "date", "Datetime": "datetime", "Time": "time",
+    "Table": "table", "Table MultiSelect": "table",
+    # Layout only: no column and no value; the desk uses them to lay the form out.
+    "Section Break": "layout", "Column Break": "layout", "Tab Break": "layout",
+}
+FIELD_TYPES = tuple(FIELD_KINDS)
+LAYOUT_TYPES = tuple(t for t, k in FIELD_KINDS.items() if k == "layout")
+TABLE_TYPES = ("Table", "Table MultiSelect")
+NUMERIC_TYPES = tuple(t for t, k in FIELD_KINDS.items() if k in ("int", "float", "currency"))
+LONG_TEXT_TYPES = tuple(t for t, k in FIELD_KINDS.items() if k == "text")
+# Frappe's fieldtypes that need something this app does not have yet, and what to say.
+UNSUPPORTED_TYPES: dict[str, str] = {
+    "Attach": "files cannot be uploaded here yet; use a Data field with options URL for a link to the file",
+    "Attach Image": "files cannot be uploaded here yet; use a Data field with options URL for a link to the image",
+}
+DATA_OPTIONS = ("Email", "URL", "Phone", "Name")  # what a Data field's options may say (Frappe's validators)
 STANDARD_FIELDS = ("name", "owner", "creation", "modified", "modified_by", "docstatus", "idx")
 CHILD_FIELDS = ("parent", "parenttype", "parentfield")
 PTYPES = ("read", "write", "create", "delete", "submit", "cancel")
+DEFAULT_LENGTH = 140  # a varchar column's length unless the field says otherwise (Frappe's)
 ALL = "All"  # every logged-in user, as in Frappe
 
 
@@ -30,12 +55,34 @@ class Field:
     allow_on_submit: bool = False
     description: str = ""
     depends_on: str | None = None  # "eval:doc.script_type=='API'" style, used by the desk only
+    fetch_from: str | None = None  # "link_field.source_field": copied from the linked document on save
+    fetch_if_empty: bool = False  # fetch_from only fills the field while it is empty
+    length: int = 0  # varchar kinds: the column's length (0: DEFAULT_LENGTH)
+    precision: int | None = None  # Float, Currency, Percent: digits kept after the point
 
     def __post_init__(self) -> None:
         if self.fieldtype not in FIELD_TYPES:
             raise ValueError(f"Unknown fieldtype {self.fieldtype!r} for {self.fieldname}")
-        if not self.label:
+        if not self.label and self.fieldtype not in LAYOUT_TYPES:
             object.__setattr__(self, "label", self.fieldname.replace("_", " ").title())
+
+    @property
+    def kind(self) -> str:
+        """How the value is stored: varchar, text, int, float, currency, date, datetime, time, table, layout."""
+        return FIELD_KINDS[self.fieldtype]
+
+    @property
+    def max_length(self) -> int | None:
+        """The most characters a value may have (varchar kinds), else None."""
+        return (self.length or DEFAULT_LENGTH) if self.kind == "varchar" else None
+
+    @property
+    def has_column(self) -> bool:
+        return self.kind not in ("table", "layout")
+
+    @property
+    def is_layout(self) -> bool:
+        return self.kind == "layout"
 
     @property
     def select_options(self) -> list[str]:
@@ -43,7 +90,7 @@ class Field:
 
     @property
     def is_table(self) -> bool:
-        return self.fieldtype == "Table"
+        return self.kind == "table"
 
 
 @dataclass(frozen=True)
@@ -55,6 +102,7 @@ class Perm:
     delete: bool = False
     submit: bool = False
     cancel: bool = False
+    if_owner: bool = False  # the row applies only to documents the user owns (Frappe's "Only If Creator")
 
 
 @dataclass(frozen=True)
@@ -75,7 +123,9 @@ class Index:
 class DocType:
     name: str
     fields: list[Field]
-    naming: str = "hash"  # "hash" | "field:<fieldname>" | "prompt" | a series like "TASK-.#####"
+    # Frappe's autoname: "hash", "autoincrement", "field:<fieldname>", "naming_series:",
+    # "format:PRE-{YYYY}-{#####}", "prompt", or a series such as "TASK-.#####" (documents/naming.py).
+    naming: str = "hash"
     permissions: list[Perm] = field(default_factory=list)
     is_submittable: bool = False
     istable: bool = False
@@ -96,6 +146,13 @@ class DocType:
     # False: its rows change only through the full lifecycle, where its controller's rules are
     # (db_set and frappe.db.set_value save it properly instead of writing the row).
     direct_writes: bool = True
+    issingle: bool = False  # one record, its values in tabSingles (Frappe's Singles)
+    custom: bool = False  # defined by a user (a DocType row), not declared in code
+    track_changes: bool = False
+    search_fields: str = ""  # "field1, field2": also matched by the awesomebar and link suggestions
+    # False: Custom Fields and Property Setters cannot change it (its rows are managed elsewhere,
+    # or it is part of the customization machinery itself).
+    customizable: bool = True
     # Frappe's allow_rename: documents may be renamed (links to them follow).
     allow_rename: bool = False
     # Indexes beyond the fields' own, as Frappe's `frappe.db.add_index(doctype, fields)` in
@@ -127,7 +184,13 @@ class DocType:
 
     @property
     def data_fields(self) -> list[Field]:
-        return [f for f in self.fields if not f.is_table]
+        """The fields with a column (not child tables, not layout breaks)."""
+        return [f for f in self.fields if f.has_column]
+
+    @property
+    def value_fields(self) -> list[Field]:
+        """The fields that hold a value: columns and child tables (not layout breaks)."""
+        return [f for f in self.fields if not f.is_layout]
 
     @property
     def table_fields(self) -> list[Field]:
@@ -140,9 +203,13 @@ class DocType:
 
     @property
     def list_view_fields(self) -> list[Field]:
-        chosen = [f for f in self.fields if f.in_list_view]
+        chosen = [f for f in self.data_fields if f.in_list_view]
         return chosen or self.data_fields[:3]
 
     @property
     def title_of(self) -> str:
         return self.title_field or "name"
+
+    @property
+    def search_field_names(self) -> list[str]:
+        return [n.strip() for n in self.search_fields.split(",") if n.strip() and self.get_field(n.strip())]

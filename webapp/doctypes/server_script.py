@@ -19,6 +19,7 @@ SERVER_SCRIPT = DocType(
                 "or to filter lists.",
     permissions=[Perm("System Manager", read=True, write=True, create=True, delete=True)],
     script_events=False,
+    customizable=False,
     direct_writes=False,
     fields=[
         Field("script_type", "Select", options="\n".join(SCRIPT_TYPES), reqd=True, in_list_view=True,
@@ -56,6 +57,7 @@ SERVER_SCRIPT_LOG = DocType(
     sort_field="started",
     permissions=[Perm("System Manager", read=True)],
     script_events=False,
+    customizable=False,
     # A script's runs in a time window (its health, its recent runs); the latest failures of all
     # scripts and of one script, in indexes of the failed rows only (a successful run's row, most
     # rows, costs nothing more to write). services/health.py writes FAILED_ROWS the same way.

@@ -160,7 +160,7 @@ class Document:
         if meta.istable:
             for key in CHILD_FIELDS:
                 out[key] = self._data.get(key)
-        for f in meta.fields:
+        for f in meta.value_fields:
             value = self._data.get(f.fieldname)
             out[f.fieldname] = [r.as_dict(no_nulls) for r in value or []] if f.is_table else value
         for key, value in self._data.items():  # attributes a script set beyond the fields

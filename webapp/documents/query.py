@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -225,6 +226,49 @@ def sql_condition(text: str, dialect: str, source: str) -> sa.ColumnElement:
     return sa.literal_column(f"({_checked_condition(text, dialect, source)})")
 
 
+def _pieces(text: str, dialect: str) -> Iterator[tuple[str, int, str]]:
+    """(kind, position, text) as the database reads `text`: "quoted" (a string literal or a quoted
+    name, its quotes included; "open" when it is never closed, to the end), "word" (a bare name or
+    keyword) or "char" (anything else, one character)."""
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in _CLOSING and (c != "[" or dialect == "sqlite"):
+            end = _closing_quote(text, i, _CLOSING[c])
+            if end < 0:
+                yield "open", i, text[i:]
+                return
+            yield "quoted", i, text[i:end + 1]
+            i = end + 1
+        elif (c.isalpha() or c == "_") and not (i and (text[i - 1].isalnum() or text[i - 1] == "_")):
+            end = i + 1
+            while end < n and (text[end].isalnum() or text[end] == "_"):
+                end += 1
+            yield "word", i, text[i:end]
+            i = end
+        else:
+            yield "char", i, c
+            i += 1
+
+
+def _for_postgres(kind: str, piece: str, tables: frozenset[str]) -> str:
+    """Frappe's MariaDB-style names as PostgreSQL reads them: a `backquoted` name double quoted, and
+    a doctype table written bare (tabToDo), which PostgreSQL would fold to lower case, quoted (as
+    Frappe's Postgres layer does)."""
+    if kind == "quoted" and piece[0] == "`":
+        return '"' + piece[1:-1].replace("``", "`").replace('"', '""') + '"'
+    if kind == "word" and piece in tables:
+        return f'"{piece}"'
+    return piece
+
+
+def postgres_names(text: str) -> str:
+    """A query written for Frappe (MariaDB quoting, bare doctype tables) with its names as
+    PostgreSQL reads them; string literals are left as they are."""
+    tables = _mixed_case_tables()
+    return "".join(_for_postgres(kind, piece, tables) for kind, _i, piece in _pieces(text, "postgresql"))
+
+
 def _checked_condition(text: str, dialect: str, source: str) -> str:
     def bad(why: str) -> ValidationError:
         return ValidationError(f"The permission condition from {source} is not usable: {why}. "
@@ -234,49 +278,31 @@ def _checked_condition(text: str, dialect: str, source: str) -> str:
         raise bad(f"it is longer than {MAX_CONDITION_CHARS:,} characters")
     if "\x00" in text:
         raise bad("it contains a NUL character")
+    postgres = dialect == "postgresql"
+    tables = _mixed_case_tables() if postgres else frozenset()
     out: list[str] = []
     depth = 0
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in _CLOSING and (c != "[" or dialect == "sqlite"):
-            end = _closing_quote(text, i, _CLOSING[c])
-            if end < 0:
-                raise bad(f"a {_QUOTE_KIND[c]} is not closed")
-            body = text[i + 1:end]
-            if c == "'" and "\\" in body and dialect == "postgresql":
-                # E'..' strings (and standard_conforming_strings off) read a backslash as an escape:
-                # without backslashes every string literal reads the same way everywhere.
-                raise bad("backslashes inside string literals are not supported")
-            if c == "`" and dialect == "postgresql":
-                out.append('"' + body.replace("``", "`").replace('"', '""') + '"')
-            else:
-                out.append(text[i:end + 1])
-            i = end + 1
-            continue
-        if c == ";":
-            raise bad("';' may not appear outside quotes (a condition is part of one statement)")
-        if c == "$" or c == "?":
-            raise bad(f"{c!r} may not appear outside quotes (no parameters or dollar quoting)")
-        if text.startswith(("--", "/*", "*/"), i):
-            raise bad("comments are not allowed")
-        if (c.isalpha() or c == "_") and not (i and (text[i - 1].isalnum() or text[i - 1] == "_")):
-            end = i + 1
-            while end < n and (text[end].isalnum() or text[end] == "_"):
-                end += 1
-            word = text[i:end]
-            # Frappe's `tabToDo.owner`: PostgreSQL would fold an unquoted table name to lower case.
-            out.append(f'"{word}"' if dialect == "postgresql" and word in _mixed_case_tables() else word)
-            i = end
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth < 0:
-                raise bad("a ')' closes a parenthesis the condition did not open")
-        out.append(c)
-        i += 1
+    for kind, i, piece in _pieces(text, dialect):
+        if kind == "open":
+            raise bad(f"a {_QUOTE_KIND[piece[0]]} is not closed")
+        if kind == "quoted" and piece[0] == "'" and "\\" in piece and postgres:
+            # E'..' strings (and standard_conforming_strings off) read a backslash as an escape:
+            # without backslashes every string literal reads the same way everywhere.
+            raise bad("backslashes inside string literals are not supported")
+        if kind == "char":
+            if piece == ";":
+                raise bad("';' may not appear outside quotes (a condition is part of one statement)")
+            if piece in ("$", "?"):
+                raise bad(f"{piece!r} may not appear outside quotes (no parameters or dollar quoting)")
+            if text.startswith(("--", "/*", "*/"), i):
+                raise bad("comments are not allowed")
+            if piece == "(":
+                depth += 1
+            elif piece == ")":
+                depth -= 1
+                if depth < 0:
+                    raise bad("a ')' closes a parenthesis the condition did not open")
+        out.append(_for_postgres(kind, piece, tables) if postgres else piece)
     if depth:
         raise bad("a '(' is not closed")
     return "".join(out)

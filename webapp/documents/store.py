@@ -9,10 +9,11 @@ import sqlalchemy as sa
 
 from webapp import hooks
 from webapp.doctypes import registry
-from webapp.doctypes.meta import CHILD_FIELDS, STANDARD_FIELDS, DocType
-from webapp.documents.coerce import from_db
+from webapp.doctypes.meta import CHILD_FIELDS, STANDARD_FIELDS, DocType, Field
+from webapp.documents.coerce import default_value, from_db, from_text, to_text
 from webapp.errors import DoesNotExistError, DuplicateEntryError
 from webapp.extensions import db
+from webapp.models.singles import Singles
 from webapp.models.user import User
 
 
@@ -44,14 +45,23 @@ def exists(meta: DocType, name: str) -> bool:
 
 def load(meta: DocType, name: str, for_update: bool = False) -> dict[str, Any]:
     _before_read(meta)
-    t = registry.table(meta)
-    query = sa.select(*[t.c[c] for c in meta.column_names if c in t.c]).where(t.c.name == name)
-    if for_update:
-        query = query.with_for_update()
-    row = _session().execute(query).first()
-    if row is None:
-        raise DoesNotExistError(f"{meta.name} {name} not found")
-    data = _row_to_dict(meta, row)
+    if meta.issingle:
+        data = load_single(meta, for_update)
+    else:
+        t = registry.table(meta)
+        query = sa.select(*[t.c[c] for c in meta.column_names if c in t.c]).where(t.c.name == name)
+        if for_update:
+            query = query.with_for_update()
+        row = _session().execute(query).first()
+        if row is None:
+            raise DoesNotExistError(f"{meta.name} {name} not found")
+        data = _row_to_dict(meta, row)
+        name = data["name"]
+    _load_children(meta, name, data)
+    return data
+
+
+def _load_children(meta: DocType, name: str, data: dict[str, Any]) -> None:
     for f in meta.table_fields:
         child = registry.get(f.options)
         ct = registry.table(child)
@@ -61,7 +71,59 @@ def load(meta: DocType, name: str, for_update: bool = False) -> dict[str, Any]:
             .order_by(ct.c.idx)
         ).all()
         data[f.fieldname] = [_row_to_dict(child, r) for r in rows]
+
+
+# -- Singles: one record per doctype, its values in tabSingles (doctype, field, value) as Frappe keeps them
+_SINGLE_STANDARD = ("owner", "creation", "modified", "modified_by")
+_STANDARD_TYPES = {"creation": "Datetime", "modified": "Datetime"}
+
+
+def load_single(meta: DocType, for_update: bool = False) -> dict[str, Any]:
+    """The Single's stored values (a field never saved reads as empty; `modified` None: never saved)."""
+    t = Singles.__table__
+    query = sa.select(t.c.field, t.c.value).where(t.c.doctype == meta.name)
+    if for_update:
+        query = query.with_for_update()
+    stored = dict(_session().execute(query).all())
+    data: dict[str, Any] = {"name": meta.name, "docstatus": 0, "idx": 0}
+    for key in _SINGLE_STANDARD:
+        value = stored.get(key)
+        data[key] = from_text(_standard_field(key), value) if value is not None else None
+    for f in meta.data_fields:
+        if f.fieldname in stored:
+            data[f.fieldname] = from_text(f, stored[f.fieldname])
+        else:  # never saved: the field's default, as Frappe's get_single gives
+            data[f.fieldname] = from_db(f, default_value(f) if f.default is not None else None)
     return data
+
+
+def _standard_field(key: str) -> Field:
+    return Field(key, _STANDARD_TYPES.get(key, "Data"))
+
+
+def save_single(meta: DocType, doc_data: dict[str, Any]) -> None:
+    """Write every field of the Single (replacing what was stored)."""
+    t = Singles.__table__
+    _session().execute(sa.delete(t).where(t.c.doctype == meta.name))
+    rows = [{"doctype": meta.name, "field": key, "value": to_text(_standard_field(key), doc_data.get(key))}
+            for key in _SINGLE_STANDARD]
+    rows += [{"doctype": meta.name, "field": f.fieldname, "value": to_text(f, doc_data.get(f.fieldname))}
+             for f in meta.data_fields]
+    _session().execute(sa.insert(t), rows)
+
+
+def delete_single(doctype: str) -> None:
+    t = Singles.__table__
+    _session().execute(sa.delete(t).where(t.c.doctype == doctype))
+
+
+def update_single_fields(meta: DocType, values: dict[str, Any]) -> None:
+    """Write some fields of the Single straight to tabSingles (frappe.db.set_single_value)."""
+    t = Singles.__table__
+    _session().execute(sa.delete(t).where(t.c.doctype == meta.name, t.c.field.in_(list(values))))
+    _session().execute(sa.insert(t), [
+        {"doctype": meta.name, "field": key,
+         "value": to_text(meta.get_field(key) or _standard_field(key), value)} for key, value in values.items()])
 
 
 def _values(meta: DocType, doc_data: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +152,9 @@ def insert_row(meta: DocType, doc_data: dict[str, Any]) -> None:
 
 
 def update_row(meta: DocType, name: str, doc_data: dict[str, Any]) -> None:
+    if meta.issingle:
+        save_single(meta, doc_data)
+        return
     t = registry.table(meta)
     values = _values(meta, doc_data)
     values.pop("name", None)
@@ -97,6 +162,9 @@ def update_row(meta: DocType, name: str, doc_data: dict[str, Any]) -> None:
 
 
 def update_fields(meta: DocType, name: str, values: dict[str, Any]) -> int:
+    if meta.issingle:
+        update_single_fields(meta, values)
+        return 1
     t = registry.table(meta)
     return _session().execute(sa.update(t).where(t.c.name == name).values(**values)).rowcount
 
@@ -167,9 +235,13 @@ def count(meta: DocType, conditions, run: Callable[[Any], list] = select_runner)
 
 
 def linked_exists(doctype: str, name: str) -> bool:
+    if doctype == "DocType":  # every doctype, declared in code or defined by a user
+        return registry.get(name) is not None
     meta = registry.get(doctype)
     if meta is None:
         return False
+    if meta.issingle:
+        return name == meta.name
     if doctype == "User":
         return _session().get(User, name) is not None
     return exists(meta, name)

@@ -25,6 +25,7 @@ from webapp import hooks
 from webapp.attrdict import AttrDict
 from webapp.doctypes import registry
 from webapp.documents.document import Document
+from webapp.documents.query import postgres_names
 from webapp.errors import DoesNotExistError, ValidationError
 from webapp.extensions import db
 from webapp.sandbox.export import plain
@@ -260,6 +261,9 @@ def db_set_value(doctype: Any, name: Any, values: Any, update_modified: bool = T
     if not isinstance(values, dict):
         raise ValidationError("set_value needs a field name and a value, or a dict of them")
     meta = documents.meta_of(str(doctype))
+    if meta.issingle:  # frappe.db.set_value("My Settings", None or "My Settings", field, value)
+        documents.set_single_value(meta.name, dict(values))
+        return
     if isinstance(name, dict):
         names = documents.get_list(meta.name, fields=["name"], filters=name, limit_page_length=0,
                                    ignore_permissions=True, pluck="name")
@@ -308,6 +312,8 @@ def sql(query: Any, values: Any = None, as_dict: bool = False, as_list: bool = F
         raise ValidationError(f"frappe.db.sql: query too long (over {readonly_sql.MAX_QUERY_CHARS} characters)")
     if values is not None and not isinstance(values, dict):
         values = tuple(values) if isinstance(values, (list, tuple)) else (values,)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = postgres_names(query)  # Frappe's `backquotes` and bare tabToDo, as its Postgres layer reads them
     deadline = run_deadline()
     columns, rows = readonly_sql.run_query(query, values, "frappe.db.sql", deadline - time.monotonic(),
                                            lambda: time.monotonic() >= deadline)
@@ -375,7 +381,19 @@ def get_system_settings() -> dict[str, Any]:
 
 
 def get_single_value(doctype: Any, fieldname: Any) -> Any:
-    return system_settings.get_single_value(str(doctype), str(fieldname))
+    """A Single's value (System Settings: the site's, from site_config.json)."""
+    if str(doctype) == system_settings.SYSTEM_SETTINGS and registry.get(str(doctype)) is None:
+        return system_settings.get_single_value(str(doctype), str(fieldname))
+    return documents.get_single_value(str(doctype), str(fieldname))
+
+
+def set_single_value(doctype: Any, values: Any) -> None:
+    if str(doctype) == system_settings.SYSTEM_SETTINGS and registry.get(str(doctype)) is None:
+        raise ValidationError("System Settings are changed by a System Manager in the desk (/app/system-settings), "
+                              "not by scripts")
+    if not isinstance(values, dict):
+        raise ValidationError("set_single_value needs a field name and a value, or a dict of them")
+    documents.set_single_value(str(doctype), dict(values))
 
 
 def request_field(name: Any) -> Any:
@@ -466,7 +484,8 @@ OPS: dict[str, Callable[..., Any]] = {
     "db_exists": db_exists, "db_count": db_count, "db_commit": db_commit, "db_rollback": db_rollback, "sql": sql,
     "msgprint": msgprint, "log_error": log_error, "get_roles": get_roles, "get_fullname": get_fullname,
     "user_info": user_info, "sendmail": sendmail, "http": http, "get_print": get_print,
-    "system_settings": get_system_settings, "get_single_value": get_single_value, "request_field": request_field,
+    "system_settings": get_system_settings, "get_single_value": get_single_value,
+    "set_single_value": set_single_value, "request_field": request_field,
     "site_url": site_url, "request_host": request_host, "tz_data": tz_data,
 }
 # Operations of the script runtime itself (run_script, call, enqueue) are the app's `script_ops`

@@ -119,6 +119,7 @@ def _static() -> dict[str, Any]:
         "get_value": calls.db_get_value, "get_values": calls.db_get_values, "set_value": calls.db_set_value,
         "exists": calls.db_exists, "count": calls.db_count, "get_all": calls.get_all, "get_list": calls.get_list,
         "escape": calls.db_escape, "get_single_value": calls.get_single_value, "get_default": calls.get_default,
+        "set_single_value": calls.set_single_value,
         "after_commit": commit_hooks.after_commit, "before_commit": commit_hooks.before_commit,
         "after_rollback": commit_hooks.after_rollback, "sql": calls.sql,
     }
@@ -134,7 +135,8 @@ def _static() -> dict[str, Any]:
         "parse_json": utils.parse_json, "_dict": AttrDict, "call": calls.call,
         "get_roles": calls.get_roles, "get_fullname": calls.get_fullname,
         "render_template": render_template, "enqueue": calls.enqueue, "sendmail": calls.sendmail,
-        "get_system_settings": calls.get_system_settings, "format_value": shaping.format_value,
+        "get_system_settings": calls.get_system_settings, "get_single": calls.get_single,
+        "format_value": shaping.format_value,
         "format_date": dates.global_date_format, "get_url": utils.get_url,
         "copy_doc": shaping.copy_doc, "get_mapped_doc": shaping.get_mapped_doc, "get_print": calls.get_print,
         "attach_print": calls.attach_print, "log": calls.log, "scrub": scrub, "qb": qb_api.qb,

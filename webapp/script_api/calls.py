@@ -168,7 +168,20 @@ def sql(query: Any, values: Any = None, as_dict: Any = False, as_list: Any = Fal
 
 
 def get_single_value(doctype: Any, fieldname: Any, cache: bool = True) -> Any:
+    """`frappe.db.get_single_value("My Settings", "field")`, typed (System Settings: the site's)."""
     return _call("get_single_value", doctype, fieldname)
+
+
+def set_single_value(doctype: Any, fieldname: Any, value: Any = None, **_ignored: Any) -> None:
+    """`frappe.db.set_single_value("My Settings", "field", value)` (or a dict of fields): straight to
+    tabSingles, no hooks, as in Frappe."""
+    values = dict(fieldname) if isinstance(fieldname, dict) else {str(fieldname): value}
+    _call("set_single_value", doctype, values)
+
+
+def get_single(doctype: Any) -> ScriptDocument:
+    """`frappe.get_single("My Settings")`: the Single's document (doc.save() saves it)."""
+    return get_doc(doctype)
 
 
 def site_url() -> str:

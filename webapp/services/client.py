@@ -53,6 +53,8 @@ def ping(_args: dict[str, Any], _http_method: str) -> dict[str, Any]:
 def get(args: dict[str, Any], _http_method: str) -> dict[str, Any]:
     (doctype,) = _required(args, "doctype")
     name = args.get("name") or _json_arg(args, "filters", required=False)
+    if not name and documents.meta_of(doctype).issingle:
+        name = doctype
     if not name:
         raise ValidationError("frappe.client.get needs 'name' or 'filters'")
     return {"message": documents.get_doc(doctype, name).as_dict()}
@@ -71,6 +73,8 @@ def get_value(args: dict[str, Any], _http_method: str) -> dict[str, Any]:
     filters = _json_arg(args, "filters", required=False)
     if filters is None:
         filters = args.get("name")
+    if filters in (None, "") and documents.meta_of(doctype).issingle:
+        filters = doctype  # a Single's one record
     if filters in (None, ""):
         raise ValidationError("frappe.client.get_value needs 'filters' or 'name'")
     permissions.check(doctype, "read")

@@ -87,14 +87,16 @@ def get_doc(doctype: str | dict, name: Any = None, *, check_permission: bool = T
     meta = meta_of(doctype)
     if meta.istable:
         raise ValidationError(f"{meta.name} rows are read through their parent document")
+    if meta.issingle:  # get_doc("Settings"), get_doc("Settings", "Settings"): its one record
+        if name not in (None, "", meta.name) and not isinstance(name, dict):
+            raise DoesNotExistError(f"{meta.name} is a Single: its one record is named {meta.name!r}, not {name!r}")
+        name = meta.name
     if isinstance(name, dict):
         rows = get_list(doctype, fields=["name"], filters=name, limit_page_length=1, ignore_permissions=True)
         if not rows:
             raise DoesNotExistError(f"{meta.name} matching {name} not found")
         name = rows[0]["name"]
     if name is None or name == "":
-        if meta.naming == "single":  # pragma: no cover - no single doctypes yet
-            raise DoesNotExistError(meta.name)
         raise ValidationError(f"get_doc({meta.name!r}) needs a name")
     doc = Document(meta)
     doc._load(store.load(meta, str(name), for_update=for_update))
@@ -119,6 +121,7 @@ def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: 
     """Rows as _dicts (or tuples with as_list, or one field's values with pluck). `run=False`
     returns the query's SQL text instead of running it, as Frappe's does."""
     meta = meta_of(doctype)
+    _refuse_single_list(meta)
     if meta.istable and not ignore_permissions:
         raise ValidationError(f"{meta.name} rows are listed through their parent document")
     if not ignore_permissions:
@@ -128,6 +131,8 @@ def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: 
         fields = [pluck]
     cols = q.select_columns(meta, t, fields)
     conds = q.where(meta, t, filters, or_filters)
+    if not ignore_permissions:
+        _only_own(meta, t, conds, user or acting_user())
     if limit is not None:
         limit_page_length = limit
     start, length = q.paging(limit_start, limit_page_length, default_page_length)
@@ -155,16 +160,31 @@ def get_list(doctype: str, fields: Any = None, filters: Any = None, or_filters: 
     return out
 
 
+def _refuse_single_list(meta: DocType) -> None:
+    if meta.issingle:
+        raise ValidationError(f"{meta.name} is a Single (one record, no list): read it with "
+                              f"frappe.get_single({meta.name!r}) or GET /api/resource/{meta.name}/{meta.name}")
+
+
+def _only_own(meta: DocType, t, conds: list, user: str) -> None:
+    """A user who reads a doctype only through "Only If Creator" rows lists their own documents."""
+    if permissions.owner_only(meta.name, "read", user):
+        conds.append(t.c.owner == user)
+
+
 def _sql_text(query: Any) -> str:
     return str(query.compile(dialect=db.session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
 
 
 def get_count(doctype: str, filters: Any = None, ignore_permissions: bool = False) -> int:
     meta = meta_of(doctype)
+    _refuse_single_list(meta)
     if not ignore_permissions:
         permissions.check(meta.name, "read")
     t = registry.table(meta)
     conds = q.where(meta, t, filters)
+    if not ignore_permissions:
+        _only_own(meta, t, conds, acting_user())
     with _restricted(meta, conds, None if ignore_permissions else acting_user()) as run:
         return store.count(meta, conds, run)
 
@@ -196,6 +216,8 @@ def get_value(doctype: str, name_or_filters: Any, fieldname: Any = "name", as_di
     meta = meta_of(doctype)
     fields = q.parse_json_arg(fieldname, "fields") if isinstance(fieldname, str) and fieldname.startswith("[") else fieldname
     many = isinstance(fields, (list, tuple))
+    if meta.issingle:  # get_value("Settings", None, "field") / get_value("Settings", "Settings", ...)
+        return _single_values(meta, list(fields) if many else [fields], many, as_dict, ignore_permissions)
     filters = name_or_filters if isinstance(name_or_filters, (dict, list)) else {"name": name_or_filters}
     if name_or_filters is None:
         filters = None
@@ -209,14 +231,66 @@ def get_value(doctype: str, name_or_filters: Any, fieldname: Any = "name", as_di
     return tuple(row.values()) if many else next(iter(row.values()))
 
 
+def _single_values(meta: DocType, fields: list, many: bool, as_dict: bool, ignore_permissions: bool) -> Any:
+    if not ignore_permissions:
+        permissions.check(meta.name, "read")
+    data = store.load_single(meta)
+    row = AttrDict()
+    for name in fields:
+        if not isinstance(name, str) or not meta.has_field(name):
+            raise ValidationError(f"Field {name!r} is not a field of {meta.name}")
+        row[name] = data.get(name)
+    if as_dict:
+        return row
+    return tuple(row.values()) if many else row[fields[0]]
+
+
+def get_single_value(doctype: str, fieldname: str) -> Any:
+    """A Single's stored value, typed (frappe.db.get_single_value); no permission check, as in Frappe."""
+    meta = meta_of(doctype)
+    if not meta.issingle:
+        raise ValidationError(f"{meta.name} is not a Single; use frappe.db.get_value({meta.name!r}, name, field)")
+    return _single_values(meta, [fieldname], False, False, ignore_permissions=True)
+
+
+def set_single_value(doctype: str, values: dict[str, Any]) -> None:
+    """Write a Single's fields straight to tabSingles: no hooks (frappe.db.set_single_value)."""
+    meta = meta_of(doctype)
+    if not meta.issingle:
+        raise ValidationError(f"{meta.name} is not a Single; use frappe.db.set_value({meta.name!r}, name, ...)")
+    doc = Document(meta)
+    doc._data["name"] = meta.name
+    db_set(doc, values)
+
+
 # -- validation -----------------------------------------------------------------------------------
+def _fetch_values(doc: Document) -> None:
+    """Fields with Fetch From (`link_field.fieldname`) take the value from the linked document."""
+    meta = doc.meta
+    for f in meta.data_fields:
+        if not f.fetch_from:
+            continue
+        if f.fetch_if_empty and doc._data.get(f.fieldname) not in (None, ""):
+            continue
+        link, _, source = f.fetch_from.partition(".")
+        holder = meta.get_field(link)
+        linked = doc._data.get(link)
+        if holder is None or not holder.options:
+            continue
+        value = get_value(holder.options, str(linked), source) if linked else None
+        doc._data[f.fieldname] = value
+
+
 def _validate_fields(doc: Document, mandatory: bool = True) -> None:
     meta = doc.meta
     missing: list[str] = []
     missing_fields: list[str] = []
+    _fetch_values(doc)
     for f in meta.data_fields:
         raw = doc._data.get(f.fieldname)
         value = coerce(f, raw)
+        if f.unique and value == "":
+            value = None  # an empty value is no value: it never collides
         doc._data[f.fieldname] = value
         # Judge "missing" on the given value: numbers coerce None to 0, which would pass as given.
         if f.reqd and (raw is None or value is None or (isinstance(raw, str) and not raw.strip())):
@@ -227,6 +301,13 @@ def _validate_fields(doc: Document, mandatory: bool = True) -> None:
                                   f"{', '.join(o for o in f.select_options if o)}").for_fields(f.fieldname)
         if f.fieldtype == "Link" and value and not store.linked_exists(f.options, value):
             raise LinkValidationError(f"{f.label}: {f.options} {value!r} does not exist").for_fields(f.fieldname)
+        if f.fieldtype == "Dynamic Link" and value:
+            target = doc._data.get(f.options or "")
+            if not target:
+                raise LinkValidationError(f"{f.label}: set the document type ({f.options}) first") \
+                    .for_fields(f.fieldname)
+            if not store.linked_exists(str(target), value):
+                raise LinkValidationError(f"{f.label}: {target} {value!r} does not exist").for_fields(f.fieldname)
         if f.unique and value not in (None, "") and not meta.istable:
             existing = get_list(meta.name, fields=["name"], filters={f.fieldname: value},
                                 limit_page_length=1, ignore_permissions=True)
@@ -291,6 +372,10 @@ def insert(doc: Document, ignore_permissions: bool = False, ignore_mandatory: bo
     meta = doc.meta
     _guard_editable(meta)
     ensure_writable("insert a document")
+    if meta.issingle:  # its one record always exists: inserting it saves it
+        object.__setattr__(doc, "_new", False)
+        doc._data["name"] = meta.name
+        return save(doc, ignore_permissions=ignore_permissions)
     if not doc.is_new():
         raise ValidationError(f"{meta.name} {doc.name} is already saved; use save()")
     user = acting_user()
@@ -371,8 +456,8 @@ def save(doc: Document, ignore_permissions: bool = False) -> Document:
             _check_allowed_after_submit(doc, stored, cancelling=new == 2)
         _validate_fields(doc)
         now = _now()
-        doc._data.update({"modified": now, "modified_by": user, "owner": stored.owner,
-                          "creation": stored.creation})
+        doc._data.update({"modified": now, "modified_by": user, "owner": stored.owner or user,
+                          "creation": stored.creation or now})
         _stamp_children(doc, user, now, stored)
         store.update_row(meta, doc.name, doc._data)
         store.replace_children(meta, doc.name, doc)
@@ -388,7 +473,7 @@ def _check_perm(meta: DocType, ptype: str, doc: Document, user: str, ignore: boo
 
 def _check_timestamp(doc: Document, stored: Document) -> None:
     mine = doc._data.get("modified")
-    if mine in (None, ""):
+    if mine in (None, "") or stored.modified is None:  # not given, or a Single never saved
         return
     try:
         mine_dt = to_datetime(mine)
@@ -403,7 +488,7 @@ def _check_timestamp(doc: Document, stored: Document) -> None:
 
 def _check_allowed_after_submit(doc: Document, stored: Document, cancelling: bool) -> None:
     meta = doc.meta
-    for f in meta.fields:
+    for f in meta.value_fields:
         if f.allow_on_submit:
             continue
         if f.is_table:
@@ -437,6 +522,8 @@ def cancel(doc: Document, ignore_permissions: bool = False) -> Document:
 def delete(doctype: str, name: str, ignore_permissions: bool = False) -> None:
     meta = meta_of(doctype)
     _guard_editable(meta)
+    if meta.issingle:
+        raise ValidationError(f"{meta.name} is a Single: its one record cannot be deleted, only changed")
     ensure_writable("delete a document")
     with transaction():
         doc = get_doc(meta.name, name, check_permission=False, for_update=True)

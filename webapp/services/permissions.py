@@ -23,7 +23,27 @@ def has_permission(doctype: str, ptype: str = "read", doc=None, user: str | None
     if user == "Administrator":
         return not (meta.read_only and ptype != "read")
     roles = roles_of(user)
-    return any(getattr(p, ptype) for p in meta.permissions if p.role in roles)
+    owner = _owner(doc)
+    return any(getattr(p, ptype) and (not p.if_owner or owner in (None, "", user))
+               for p in meta.permissions if p.role in roles)
+
+
+def _owner(doc) -> str | None:
+    """The document's owner (None: a doctype-level question, or a document not saved yet)."""
+    if doc is None:
+        return None
+    return doc.get("owner") if hasattr(doc, "get") else getattr(doc, "owner", None)
+
+
+def owner_only(doctype: str, ptype: str, user: str) -> bool:
+    """True when `user` has `ptype` on `doctype` only through "Only If Creator" rows: lists show
+    them their own documents."""
+    meta = registry.get(doctype)
+    if meta is None or user == "Administrator":
+        return False
+    roles = roles_of(user)
+    rows = [p for p in meta.permissions if p.role in roles and getattr(p, ptype)]
+    return bool(rows) and all(p.if_owner for p in rows)
 
 
 def check(doctype: str, ptype: str = "read", doc=None, user: str | None = None) -> None:

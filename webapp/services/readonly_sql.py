@@ -480,5 +480,22 @@ def ensure_reader_role(connection: Any) -> None:
                         "superuser does")
 
 
+def grant_reader(connection: Any, table: str) -> None:
+    """Let the reader role read a table created after init-db (a doctype defined by a user), or keep
+    it out when its doctype is closed to scripts. PostgreSQL only; nothing when the role is missing
+    (init-db creates it, with its grants on every table)."""
+    text = sa.text
+    if connection.dialect.name != "postgresql":
+        return
+    if connection.execute(text("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = :r"), {"r": READER_ROLE}).first() \
+            is None:
+        return
+    schema = connection.execute(text("SELECT current_schema()")).scalar()
+    qualified = f'"{_ident(schema)}"."{_ident(table)}"'
+    verb = f'REVOKE ALL ON TABLE {qualified} FROM' if table in private_tables() else \
+        f'GRANT SELECT ON TABLE {qualified} TO'
+    connection.execute(text(f'{verb} "{READER_ROLE}"'))
+
+
 def _ident(name: str) -> str:
     return str(name).replace('"', '""')

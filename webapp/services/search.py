@@ -64,6 +64,9 @@ def doc_route(meta: DocType, name: str) -> str:
 def _commands(readable: list[DocType], user: str, is_system_manager: bool) -> list[Result]:
     out: list[Result] = []
     for meta in readable:
+        if meta.issingle:  # one record, no list
+            out.append(Result(meta.name, f"/app/{meta.slug}", f"Open {meta.name}"))
+            continue
         if not meta.read_only and permissions.has_permission(meta.name, "create", user=user):
             out.append(Result(f"New {meta.name}", f"/app/{meta.slug}/new", f"Create a new {meta.name}"))
         out.append(Result(f"{meta.name} List", f"/app/{meta.slug}", f"Open the {meta.name} list"))
@@ -79,14 +82,15 @@ def _commands(readable: list[DocType], user: str, is_system_manager: bool) -> li
 
 
 def _documents(meta: DocType, query: str, user: str) -> list[Result]:
-    """A few documents of `meta` whose name or title contains the query (every word, any order)."""
+    """A few documents of `meta` whose name, title or search fields contain the query (several
+    words: the title contains every word, in any order)."""
     words = normalize(query).split()
     title = meta.title_of
     fields = ["name"] if title == "name" else ["name", title]
     if len(words) == 1:
         like = f"%{words[0]}%"
-        or_filters = [["name", "like", like]] + ([[title, "like", like]] if title != "name" else [])
-        rows = documents.get_list(meta.name, fields=fields, or_filters=or_filters,
+        searched = list(dict.fromkeys(["name", title, *meta.search_field_names]))
+        rows = documents.get_list(meta.name, fields=fields, or_filters=[[f, "like", like] for f in searched],
                                   limit_page_length=DOCS_PER_DOCTYPE, user=user)
     else:
         rows = documents.get_list(meta.name, fields=fields, filters=[[title, "like", f"%{w}%"] for w in words],
@@ -116,7 +120,7 @@ def awesomebar(query: str, user: str | None = None) -> list[dict[str, str]]:
         if score is not None:
             results.append(Result(r.label, r.route, r.description, r.kind, score))
     if len(query) >= MIN_DOC_QUERY:
-        for meta in readable:
+        for meta in (m for m in readable if not m.issingle):
             try:
                 results.extend(_documents(meta, query, user))
             except FrappeError:

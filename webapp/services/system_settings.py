@@ -1,9 +1,10 @@
 """System Settings, read by scripts (through webapp/runtime/bridge.py): `frappe.get_system_settings`,
 `frappe.db.get_single_value` and `frappe.db.get_default`.
 
-There are no Single doctypes yet. The System Settings values scripts read (formats, precision,
-time zone...) live in site_config.json under Frappe's field names, with Frappe's defaults; only
-these keys are readable, never the rest of the site config (mail password, tokens).
+System Settings is not a doctype here (Single doctypes users define keep their values in
+tabSingles, through the documents service): the values scripts read (formats, precision, time
+zone...) live in site_config.json under Frappe's field names, with Frappe's defaults; only these
+keys are readable, never the rest of the site config (mail password, tokens).
 """
 
 from __future__ import annotations
@@ -54,11 +55,10 @@ def get_system_settings(key: str) -> Any:
 
 
 def get_single_value(doctype: str, fieldname: str, cache: bool = True) -> Any:
-    """`frappe.db.get_single_value("System Settings", "date_format")`: System Settings is the one
-    single document here; any other doctype is refused by name."""
+    """`frappe.db.get_single_value("System Settings", "date_format")` (Singles users define are read
+    through the documents service)."""
     if doctype != SYSTEM_SETTINGS:
-        raise DoesNotExistError(f"DocType {doctype} not found: {SYSTEM_SETTINGS} is the only single doctype here "
-                                "(its values come from site_config.json)")
+        raise DoesNotExistError(f"DocType {doctype} not found")
     return system_setting(str(fieldname))
 
 

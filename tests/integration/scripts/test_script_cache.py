@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.runtime import cache
+from webapp.services import versioned
 
 pytestmark = pytest.mark.usefixtures("enable_scripts")
 
@@ -30,7 +31,7 @@ def _set_description_script(text: str) -> str:
 
 
 def test_a_change_made_by_another_process_is_seen_at_once(app, make_script, instance_dir, monkeypatch):
-    monkeypatch.setattr(cache, "RECHECK_S", 3600)  # not thanks to the safety net
+    monkeypatch.setattr(cache.WATCH, "recheck_s", 3600)  # not thanks to the safety net
     make_script("describe", _set_description_script("v1"), reference_doctype="ToDo", doctype_event="Before Save")
     assert _insert_todo(app).description == "v1"  # cached here now
     code = (
@@ -84,14 +85,14 @@ def version_queries(app, monkeypatch):
 
 
 def test_no_version_query_while_nothing_changes(app, make_script, monkeypatch, version_queries):
-    monkeypatch.setattr(cache, "RECHECK_S", 3600)
+    monkeypatch.setattr(cache.WATCH, "recheck_s", 3600)
     make_script("describe", _set_description_script("v1"), reference_doctype="ToDo", doctype_event="Before Save")
     _insert_todo(app)
     version_queries.clear()
     for _ in range(3):
         assert _insert_todo(app).description == "v1"
     with app.app_context():
-        signal = cache._signal()
+        signal = cache.WATCH.signal()
     if signal is None:  # a database server without Redis: the version is read every operation
         assert len(version_queries) == 3
     else:
@@ -110,7 +111,7 @@ def test_a_version_changed_behind_the_signal_is_seen_after_the_recheck_interval(
                            {"s": _set_description_script("v2"), "n": "describe"})
         db.session.execute(sa.update(ScriptVersion.__table__).values(version=12345))
         db.session.commit()
-    monkeypatch.setattr(cache, "RECHECK_S", 0)
+    monkeypatch.setattr(cache.WATCH, "recheck_s", 0)
     assert _insert_todo(app).description == "v2"
 
 
@@ -147,10 +148,10 @@ def test_a_change_is_seen_at_once_here_even_when_the_stamp_cannot_move(app, clie
         def changed(self):
             pass
 
-    monkeypatch.setattr(cache, "RECHECK_S", 3600)
+    monkeypatch.setattr(cache.WATCH, "recheck_s", 3600)
     make_script("describe", _set_description_script("v1"), reference_doctype="ToDo", doctype_event="Before Save")
     with app.app_context():
-        monkeypatch.setattr(cache._app_cache(), "signal", StuckStamp())
+        monkeypatch.setattr(cache.WATCH.state(), "signal", StuckStamp())
     assert _insert_todo(app).description == "v1"
     r = client.put("/api/resource/Server Script/describe", json={"script": _set_description_script("v2")},
                    headers=admin_headers)
@@ -159,12 +160,12 @@ def test_a_change_is_seen_at_once_here_even_when_the_stamp_cannot_move(app, clie
 
 
 def test_a_stamp_that_cannot_be_written_fails_nothing(tmp_path, monkeypatch):
-    signal = cache.FileSignal(str(tmp_path / "db.sqlite3.script-version"))
+    signal = versioned.FileSignal(str(tmp_path / "db.sqlite3.script-version"))
 
     def full_disk(*_args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cache.os, "pwrite", full_disk)
+    monkeypatch.setattr(versioned.os, "pwrite", full_disk)
     signal.changed()  # logged, not raised: the script change has committed already
-    monkeypatch.setattr(cache.os, "pread", full_disk)
+    monkeypatch.setattr(versioned.os, "pread", full_disk)
     assert signal.read() is None  # the caller reads the database version instead

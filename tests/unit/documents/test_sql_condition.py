@@ -74,3 +74,13 @@ def test_postgresql_backslashes_in_strings_are_refused():
     with pytest.raises(ValidationError, match="backslashes"):
         check("owner = E'\\') OR (1=1 --'", "postgresql")
     assert check("owner = 'a\\b'") == "owner = 'a\\b'"  # SQLite: a backslash is just a character
+
+
+def test_frappe_db_sql_queries_read_as_postgresql_reads_them(app):
+    from webapp.documents.query import postgres_names
+
+    with app.app_context():
+        assert postgres_names("select name from tabDocType where name='tabToDo `x`'") == \
+            "select name from \"tabDocType\" where name='tabToDo `x`'"  # string literals untouched
+        assert postgres_names("select `name` from `tabToDo` t, tabtodo") == 'select "name" from "tabToDo" t, tabtodo'
+        assert postgres_names('select "tabToDo".name from "tabToDo"') == 'select "tabToDo".name from "tabToDo"'

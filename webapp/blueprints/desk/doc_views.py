@@ -12,8 +12,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from webapp.blueprints.access import login_required
+from webapp.blueprints.desk import doctype_views, script_editor
 from webapp.blueprints.desk import forms as F
-from webapp.blueprints.desk import script_editor
 from webapp.blueprints.desk.blueprint import bp
 from webapp.doctypes import registry
 from webapp.doctypes.meta import DocType, Field
@@ -21,9 +21,12 @@ from webapp.errors import DoesNotExistError, FrappeError, ValidationError
 from webapp.services import documents, messages, permissions, users
 from webapp.services.settings import format_names, parse_date
 
-# Doctypes whose form shows more than its fields, and who supplies it: fn(values, is_new) -> dict,
-# handed to the form template as `extras`.
-FORM_EXTRAS = {"Server Script": script_editor.form_extras}
+# Doctypes whose form shows more than its fields, and who supplies it: fn(values, is_new) -> dict
+# (or None), handed to the form template as `extras`; its "top" and "bottom" name the templates
+# included above and below the fields.
+FORM_EXTRAS = {"Server Script": script_editor.form_extras, "DocType": doctype_views.form_extras}
+# Doctypes whose Code fields are Server Script source (the editor checks them as scripts while typing).
+CODE_EDITORS = ("Server Script",)
 PAGE_SIZE = 20
 LINK_OPTIONS = 20
 _DOCSTATUS = {0: "Draft", 1: "Submitted", 2: "Cancelled"}
@@ -60,7 +63,7 @@ def _list_query(meta: DocType, args: MultiDict) -> dict[str, Any]:
         if value == "":
             continue
         chosen[f.fieldname] = value
-        op = "like" if f.fieldtype in ("Data", "Text") else "="
+        op = "like" if f.kind == "text" or f.fieldtype in ("Data", "Phone", "Read Only") else "="
         filters.append([f.fieldname, op, f"%{value}%" if op == "like" else value])
     if meta.is_submittable and args.get("docstatus", "") in ("0", "1", "2"):
         chosen["docstatus"] = args["docstatus"]
@@ -102,6 +105,8 @@ def _date_range(f: Field, args: MultiDict, chosen: dict[str, str]) -> list[list[
 @login_required
 def doc_list(slug: str):
     meta = _meta(slug)
+    if meta.issingle:  # one record and no list: /app/<slug> is its form
+        return doc_form(slug, meta.name)
     q = _list_query(meta, request.args)
     columns = [f for f in meta.list_view_fields if f.fieldname != "name"]
     fields = ["name", "modified", *(f.fieldname for f in columns)]
@@ -184,14 +189,16 @@ def _render_form(meta: DocType, values: dict[str, Any], *, is_new: bool, docstat
         if tf.fieldname in editable_names and (not current or any(v not in ("", None, 0) for v in current[-1].values())):
             current.append({})
         rows[tf.fieldname] = current
-    needs_editor = any(f.fieldtype == "Code" for f in meta.fields if not f.hidden)
+    visible = registry.visible_fields(meta)
+    editor_fields = {f.fieldname for f in visible if f.fieldtype == "Code" and meta.name in CODE_EDITORS}
     errors = errors or {}
     html = render_template(
         "desk/form.html", meta=meta, values=values, rows=rows, name=name, is_new=is_new, docstatus=docstatus,
         docstatus_label=_DOCSTATUS.get(docstatus, "Draft"), editable=editable_names, buttons=buttons,
         errors=errors, message=F.error_banner(meta, errors, message), stale=stale,
         link_options=_link_options(meta, editable), choices=F.field_choices(meta, values),
-        fields=registry.visible_fields(meta), child_meta=registry.child_meta, needs_editor=needs_editor,
+        fields=visible, child_meta=registry.child_meta, needs_editor=bool(editor_fields), editor_fields=editor_fields,
+        form_layout=F.layout(visible) if any(f.is_layout for f in visible) else None,
         modified=str(values.get("modified") or ""), failed=status != 200,
         extras=FORM_EXTRAS[meta.name](values, is_new) if meta.name in FORM_EXTRAS else None,
     )
@@ -211,6 +218,8 @@ def _failed(meta: DocType, exc: ValidationError, values: dict[str, Any], **kw: A
 @login_required
 def doc_new(slug: str):
     meta = _meta(slug)
+    if meta.issingle:
+        return redirect(url_for("desk.doc_list", slug=meta.slug))
     if meta.read_only:
         abort(403, description=f"{meta.name} documents are managed elsewhere and cannot be created here")
     permissions.check(meta.name, "create")

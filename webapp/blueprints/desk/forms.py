@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from webapp.doctypes.meta import DocType, Field
@@ -20,7 +21,7 @@ MAX_ROWS = 500
 
 def is_editable(f: Field, meta: DocType, docstatus: int, can_write: bool) -> bool:
     """Can this form change the field? Drafts: every field not read-only; submitted: allow_on_submit."""
-    if not can_write or f.hidden or f.read_only or meta.read_only:
+    if not can_write or f.hidden or f.read_only or meta.read_only or f.is_layout or f.fieldtype == "Read Only":
         return False
     if docstatus == 0:
         return True
@@ -29,6 +30,44 @@ def is_editable(f: Field, meta: DocType, docstatus: int, can_write: bool) -> boo
 
 def editable_fields(meta: DocType, docstatus: int, can_write: bool) -> list[Field]:
     return [f for f in meta.fields if is_editable(f, meta, docstatus, can_write)]
+
+
+@dataclass
+class Section:
+    """Fields between two Section Breaks, in columns (a Column Break starts the next one)."""
+
+    field: Field | None  # the Section Break (None: the start of the form or of a tab)
+    columns: list[list[Field]]
+
+
+@dataclass
+class Tab:
+    field: Field | None  # the Tab Break (None: the fields before the first one)
+    sections: list[Section]
+
+    @property
+    def label(self) -> str:
+        return self.field.label if self.field is not None and self.field.label else "Details"
+
+
+def layout(fields: list[Field]) -> list[Tab]:
+    """Frappe's form layout: Tab Breaks make tabs, Section Breaks sections, Column Breaks columns.
+    Empty sections, columns and tabs are left out; a form without breaks is one section of one column."""
+    tabs = [Tab(None, [Section(None, [[]])])]
+    for f in fields:
+        if f.fieldtype == "Tab Break":
+            tabs.append(Tab(f, [Section(None, [[]])]))
+        elif f.fieldtype == "Section Break":
+            tabs[-1].sections.append(Section(f, [[]]))
+        elif f.fieldtype == "Column Break":
+            tabs[-1].sections[-1].columns.append([])
+        else:
+            tabs[-1].sections[-1].columns[-1].append(f)
+    for tab in tabs:
+        for section in tab.sections:
+            section.columns = [c for c in section.columns if c]
+        tab.sections = [s for s in tab.sections if s.columns]
+    return [t for t in tabs if t.sections]
 
 
 def _scalar(f: Field, raw: Any, present: bool) -> Any:
@@ -53,7 +92,7 @@ def _iso(f: Field, typed: str) -> str:
 def parse_rows(f: Field, form: Mapping[str, Any], keep_blank: bool = False) -> list[dict[str, Any]]:
     """`expenses-0-expense_type` style inputs -> rows in index order; blank rows dropped unless kept."""
     cmeta = child_meta(f)
-    editable = {c.fieldname: c for c in cmeta.fields if not c.hidden and not c.read_only and not c.is_table}
+    editable = {c.fieldname: c for c in cmeta.fields if is_editable(c, cmeta, 0, True) and not c.is_table}
     indexes: set[int] = set()
     for key in form:
         m = _ROW_KEY.match(key)
@@ -64,11 +103,20 @@ def parse_rows(f: Field, form: Mapping[str, Any], keep_blank: bool = False) -> l
         row: dict[str, Any] = {}
         for name, cf in editable.items():
             key = f"{f.fieldname}-{i}-{name}"
-            row[name] = _scalar(cf, form.get(key), key in form)
+            row[name] = _text_as_typed(cf, _scalar(cf, form.get(key), key in form))
         blank = all(v in ("", None, 0) for v in row.values())
+        # The row's own name (a hidden input) keeps it the same row: it keeps its creation, and a
+        # DocType can tell a field changed from a field removed and another added.
+        if form.get(f"{f.fieldname}-{i}-name"):
+            row["name"] = str(form[f"{f.fieldname}-{i}-name"])
         if keep_blank or not blank:
             rows.append(row)
     return rows
+
+
+def _text_as_typed(f: Field, value: Any) -> Any:
+    """A browser posts a textarea's line breaks as CRLF: store them as typed."""
+    return value.replace("\r\n", "\n") if f.kind == "text" and isinstance(value, str) else value
 
 
 def parse_form(meta: DocType, form: Mapping[str, Any], docstatus: int, can_write: bool, is_new: bool,
@@ -84,10 +132,7 @@ def parse_form(meta: DocType, form: Mapping[str, Any], docstatus: int, can_write
             if form.get(f.fieldname):
                 values[f.fieldname] = form.get(f.fieldname)
         else:
-            values[f.fieldname] = _scalar(f, form.get(f.fieldname), f.fieldname in form)
-            if f.fieldtype in ("Text", "Code") and isinstance(values[f.fieldname], str):
-                # A browser posts a textarea's line breaks as CRLF: store them as typed.
-                values[f.fieldname] = values[f.fieldname].replace("\r\n", "\n")
+            values[f.fieldname] = _text_as_typed(f, _scalar(f, form.get(f.fieldname), f.fieldname in form))
     if not is_new and form.get("modified"):
         values["modified"] = form["modified"]
     return values
@@ -205,11 +250,13 @@ def input_value(f: Field, value: Any) -> str:
         return format_date(value)
     if f.fieldtype == "Datetime":
         return format_datetime(value)
-    if f.fieldtype in ("Float", "Currency") and isinstance(value, (int, float)):
+    if f.kind in ("float", "currency") and isinstance(value, (int, float)):
         text = f"{value:.9f}".rstrip("0").rstrip(".")
         if f.fieldtype == "Currency" and len(text.partition(".")[2]) <= 2:
             return f"{value:.2f}"
         return text
+    if f.fieldtype == "Time" and isinstance(value, dt.time):
+        return value.isoformat(timespec="seconds")
     return str(value)
 
 
@@ -236,11 +283,14 @@ def display_value(f: Field | None, value: Any) -> str:
             return str(value)
     if is_duration(f):
         return format_duration(value)
-    if f.fieldtype == "Float":
+    if f.kind == "float":
         try:
-            return f"{float(value):,.6f}".rstrip("0").rstrip(".")
+            text = f"{float(value):,.6f}".rstrip("0").rstrip(".")
         except (TypeError, ValueError):
             return str(value)
+        return {"Percent": f"{text}%", "Duration": f"{text} s"}.get(f.fieldtype, text)
+    if f.fieldtype == "Time" and isinstance(value, dt.time):
+        return value.isoformat(timespec="seconds")
     if f.fieldtype == "Datetime":
         return format_datetime(value)
     if f.fieldtype == "Date":

@@ -137,6 +137,7 @@ def form_extras(values: dict[str, Any], is_new: bool) -> dict[str, Any]:
     """The Server Script form's extra parts: the feature switch, templates, health, recent runs
     (the form view asks for them through doc_views.FORM_EXTRAS)."""
     name = None if is_new else str(values.get("name") or "") or None
-    return {"enabled": settings.scripts_enabled(), "editable": int(values.get("docstatus") or 0) == 0,
+    return {"top": "desk/_server_script_top.html", "bottom": "desk/_server_script_bottom.html",
+            "enabled": settings.scripts_enabled(), "editable": int(values.get("docstatus") or 0) == 0,
             "templates": _templates(name), "runs": _recent_runs(name) if name else [],
             "health": health.script_health(name) if name else None}
