@@ -1,6 +1,6 @@
 """Server Script benchmarks (ratios measured in one run; never part of the test suite).
 
-    .venv/bin/python bench/server_scripts.py
+    .venv/bin/python bench/server_scripts.py [--isolation inline|process]
 
 1. Throughput of an API script that sets a constant message vs the built-in /api/method/ping:
    same gunicorn server (2 workers), same load generator (keep-alive HTTP clients in threads),
@@ -34,6 +34,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
+# Where the scripts run: `--isolation inline` for the in-worker path (the default is the site's).
+ISOLATION = os.environ.get("BENCH_ISOLATION", "process")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -52,6 +56,7 @@ def _make_app(instance: str, new: bool = True):
         with app.app_context():
             init_db()
         app.extensions["site_config"].set("server_script_enabled", True)
+        app.extensions["site_config"].set("server_script_isolation", ISOLATION)
     return app
 
 
@@ -246,7 +251,8 @@ def bench_dispatch() -> tuple[float, float, float]:
 
 
 def main() -> None:
-    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}; "
+          f"server_script_isolation: {ISOLATION}")
     ping, script, ratio = bench_api_vs_ping()
     print(f"1. API script vs ping (gunicorn -w 2): ping {ping:.0f} req/s, script {script:.0f} req/s, "
           f"ratio {ratio:.2f} (target >= 0.8)")
@@ -259,6 +265,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--isolation"]:
+        os.environ["BENCH_ISOLATION"] = ISOLATION = sys.argv[2]  # the site processes read it too
+        del sys.argv[1:3]
     if sys.argv[1:2] == ["--site"]:
         _site_process(sys.argv[2], sys.argv[3], sys.argv[4] == "setup")
     else:

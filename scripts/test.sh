@@ -29,6 +29,12 @@ JOBS="${TEST_JOBS:-2}"
 echo "==> tests on SQLite"
 env -u TEST_DATABASE_URL -u REDIS_URL -u DATABASE_URL .venv/bin/pytest -n "$JOBS" -q "$@"
 
+# Scripts run in a script host process by default; the in-worker path (server_script_isolation:
+# inline) passes the same suite (the browser tests drive the same server code, so they run once).
+echo "==> tests on SQLite, scripts inline"
+env -u TEST_DATABASE_URL -u REDIS_URL -u DATABASE_URL TEST_SCRIPT_ISOLATION=inline \
+  .venv/bin/pytest -n "$JOBS" -q -m "not e2e" "$@"
+
 PG_URL="${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 R_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then

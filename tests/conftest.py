@@ -19,6 +19,11 @@ WORKER_NO = int(re.sub(r"\D", "", WORKER) or 0)
 # One id per pytest run, inherited by its xdist workers: two runs on one machine never share a schema.
 RUN_ID = os.environ.setdefault("TEST_RUN_ID", str(os.getpid()))
 
+if os.environ.get("TEST_SCRIPT_ISOLATION"):  # the suite on the other path (scripts/test.sh: "inline")
+    from webapp.config import SITE_CONFIG_DEFAULTS
+
+    SITE_CONFIG_DEFAULTS["server_script_isolation"] = os.environ["TEST_SCRIPT_ISOLATION"]
+
 
 def _database_url(tmp_root: str) -> str:
     url = os.environ.get("TEST_DATABASE_URL")

@@ -24,6 +24,7 @@ from typing import Any
 from webapp import hooks
 from webapp.attrdict import AttrDict
 from webapp.doctypes import registry
+from webapp.doctypes.meta import DocType
 from webapp.documents.document import Document
 from webapp.documents.query import postgres_names
 from webapp.errors import DoesNotExistError, ValidationError
@@ -139,15 +140,19 @@ def _budget_left() -> float:
 
 
 # -- documents ----------------------------------------------------------------------------------
-def get_metas(doctype: Any) -> list[dict[str, Any]]:
-    """The doctype's metadata and its child tables'."""
-    meta = documents.meta_of(str(doctype))  # refuses doctypes kept from scripts (Email Queue)
+def metas_of(meta: DocType) -> list[dict[str, Any]]:
+    """A doctype's metadata and its child tables', as plain data."""
     out = [meta_to_wire(meta)]
     for f in meta.table_fields:
         child = registry.get(f.options or "")
         if child is not None:
             out.append(meta_to_wire(child))
     return out
+
+
+def get_metas(doctype: Any) -> list[dict[str, Any]]:
+    """The doctype's metadata and its child tables'."""
+    return metas_of(documents.meta_of(str(doctype)))  # refuses doctypes kept from scripts (Email Queue)
 
 
 def get_doc(doctype: Any, name: Any = None, check_permission: bool = False) -> dict[str, Any]:
@@ -457,6 +462,7 @@ def commit_hook(side: ScriptSide, kind: Any, callback: Any) -> None:
     user, script = context.acting_user(), ctx.script if ctx else ""
     register = {"after_commit": context.after_commit, "before_commit": context.before_commit,
                 "after_rollback": context.after_rollback}[kind]
+    side.keep_callback(callback)
     register(lambda: side.run_callback(callback, user, script, raise_errors=kind == "before_commit"))
     # A callback that will not run (its transaction went the other way) is forgotten; one that runs
     # is forgotten by running.
@@ -466,6 +472,10 @@ def commit_hook(side: ScriptSide, kind: Any, callback: Any) -> None:
 
 class ScriptSide:
     """What the bridge may ask of the script side that made a call (its transport implements it)."""
+
+    def keep_callback(self, callback: int) -> None:
+        """The script side holds `callback` until its transaction ends (run_callback or
+        forget_callback then comes, once)."""
 
     def run_callback(self, callback: int, user: str, script: str, raise_errors: bool) -> None:
         raise NotImplementedError

@@ -18,10 +18,10 @@ from typing import Any
 
 from webapp import errors
 from webapp.attrdict import AttrDict
+from webapp.doctypes import registry
 from webapp.documents.document import Document
 from webapp.runtime import bridge, cache, logs, transport
 from webapp.sandbox import Limits, SandboxError
-from webapp.script_api.document import meta_to_wire
 from webapp.script_api.wire import error_from_wire
 from webapp.services import context, run_context, script_settings
 from webapp.services.context import acting_user
@@ -82,6 +82,7 @@ def execute(infos: list[cache.ScriptInfo], ctx: RunContext, triggers: list[str],
         "kind": ctx.kind, "user": ctx.user, "timeout_s": budget.timeout_s, "memory_mb": budget.memory_mb,
         "scripts": [_script(info) for info in infos], "form_dict": dict(ctx.form_dict),
         "extra": extra, "request": context.request_fields() is not None, "conditions": conditions,
+        "metas_version": registry.current().version,
     }
     engine = logs.current_engine()
     token = run_context.enter(ctx)
@@ -89,7 +90,7 @@ def execute(infos: list[cache.ScriptInfo], ctx: RunContext, triggers: list[str],
         with bridge.handing(doc) as ref:
             if doc is not None:
                 spec["doc"] = bridge.wire_of(doc, ref)
-                spec["metas"] = [meta_to_wire(doc.meta)]
+                spec["metas"] = bridge.metas_of(doc.meta)
             done = transport.of(isolation).execute(spec, ctx.deadline)
     finally:
         run_context.leave(token)

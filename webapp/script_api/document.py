@@ -27,7 +27,12 @@ _SIMPLE = (str, int, float, bool, type(None))
 
 
 def meta_to_wire(meta: DocType) -> dict[str, Any]:
-    """A doctype's metadata as plain data (what the script side needs to build documents)."""
+    """A doctype's metadata as plain data (what the script side needs to build documents); made
+    once per doctype object (a change to a doctype makes a new object), so the same wire stands
+    for the same metadata."""
+    cached = meta.__dict__.get("_wire")
+    if cached is not None:
+        return cached
     out: dict[str, Any] = {}
     for f in dataclasses.fields(meta):
         value = getattr(meta, f.name)
@@ -37,6 +42,7 @@ def meta_to_wire(meta: DocType) -> dict[str, Any]:
             out["permissions"] = [dataclasses.asdict(p) for p in value]
         elif isinstance(value, _SIMPLE):
             out[f.name] = value
+    meta.__dict__["_wire"] = out
     return out
 
 
@@ -50,17 +56,30 @@ def meta_from_wire(wire: dict[str, Any]) -> DocType:
 
 
 class _Metas:
-    """The doctypes the script side has been told of: sent with a run, or asked for by name."""
+    """The doctypes the script side has been told of: sent with a run, or asked for by name. A run
+    names the version of the app's doctypes it was sent at; at a new version all are forgotten."""
 
     def __init__(self) -> None:
         self.known: dict[str, DocType] = {}
+        self.wires: dict[str, dict[str, Any]] = {}
+        self.version: Any = None
 
     def clear(self) -> None:
         self.known.clear()
+        self.wires.clear()
+
+    def at_version(self, version: Any) -> None:
+        if version != self.version:
+            self.clear()
+            self.version = version
 
     def add(self, wire: dict[str, Any]) -> DocType:
+        name = wire.get("name")
+        if self.wires.get(name) is wire:  # the same metadata again (in the worker, the same object)
+            return self.known[name]
         meta = meta_from_wire(wire)
         self.known[meta.name] = meta
+        self.wires[meta.name] = wire
         return meta
 
     def get(self, name: str) -> DocType | None:

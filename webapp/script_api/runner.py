@@ -3,7 +3,8 @@ event as a group, from a plain-data `spec`, answered with a plain-data `done`.
 
 spec: {"kind", "user", "timeout_s", "memory_mb", "scripts": [{"name", "filename", "sha256", "source"}],
        "form_dict", "doc": wire or None, "metas": [meta wire], "extra": {name: value} or None,
-       "request": bool, "conditions": bool, "run": number (a host's progress page names it)}
+       "request": bool, "conditions": bool, "run": number (a host's progress page names it),
+       "metas_version": the version of the app's doctypes the metas are of}
 done: {"runs": [{"name", "status", "output", "logs", "error": error wire or None, "lineno",
                  "duration_ms", "started"}],
        "flags", "response" (API and Scheduler runs), "doc": changed fields (a document event),
@@ -99,6 +100,7 @@ def _compiled_for(script: dict[str, Any]) -> Any:
 
 def execute_spec(spec: dict[str, Any], starting: Any = None) -> dict[str, Any]:
     """Run what `spec` asks for (see the module's docstring)."""
+    METAS.at_version(spec.get("metas_version"))
     for wire in spec.get("metas") or ():
         METAS.add(wire)
     _learn(spec["scripts"])

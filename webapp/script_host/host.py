@@ -161,7 +161,7 @@ class Host:
 
     def serve(self) -> None:
         while True:
-            self.handle(self.channel.recv())
+            self.handle(self.channel.recv(spin=False))  # idle until the next run: sleep, do not poll
 
 
 def _cpu_seconds() -> float:
