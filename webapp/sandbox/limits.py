@@ -161,7 +161,7 @@ class RunState:
 
     __slots__ = ("tid", "limits", "deadline", "mem_limit", "max_alloc", "killed", "killed_at",
                  "last_sent", "depth", "filenames", "stdlib_state", "rec_limit", "check",
-                 "run_globals", "ended_by", "max_recursion", "out", "out_limit", "printer", "logger")
+                 "run_globals", "ended_by", "max_recursion", "out", "out_limit", "printer", "logger", "holds")
 
     def __init__(self, limits: Limits) -> None:
         self.tid = threading.get_ident()
@@ -175,6 +175,9 @@ class RunState:
         self.killed_at = 0.0
         self.last_sent = 0.0
         self.depth = 0  # in a run: 1, plus one per nested run
+        # Depths at which the run waits on code that a kill must not land in (a script host's
+        # call to its worker): a kill is noted, and sent once the run is deeper or back.
+        self.holds: list[int] = []
         self.filenames: set[str] = set()
         self.stdlib_state: dict = {}
         self.rec_limit: int | None = None  # the thread's recursion limit before this run
@@ -418,7 +421,7 @@ class Watchdog:
                         state.kill("Memory", now)
                     else:
                         continue
-                if now - state.last_sent < RESEND_S:
+                if now - state.last_sent < RESEND_S or (state.holds and state.holds[-1] == state.depth):
                     continue
                 if frames is None:
                     frames = sys._current_frames()

@@ -24,7 +24,7 @@ from typing import Any
 
 from webapp.attrdict import AttrDict
 from webapp.errors import ValidationError
-from webapp.sandbox import Limits, RunGroup, compile_script
+from webapp.sandbox import Limits, RunGroup, compile_script, current_state
 from webapp.sandbox.export import SCALARS, plain, plain_text
 from webapp.script_api import build_namespace, commit_hooks, run
 from webapp.script_api.document import METAS, ScriptDocument, diff, from_wire, to_wire
@@ -132,6 +132,17 @@ def execute_spec(spec: dict[str, Any], starting: Any = None) -> dict[str, Any]:
             token = run.enter(state)
             try:
                 result = group.run(compiled, ns, limits, own=True, finish=finish)
+            except BaseException:
+                # A nested run (a script's call fired this one) whose outer run is over budget:
+                # the kill is the outer run's, and ends this run too; it is said in this run's
+                # answer, and the outer run is stopped when its call returns.
+                outer = current_state()
+                if outer is None or outer.killed is None:
+                    raise
+                runs.append({"name": script["name"], "status": outer.killed, "output": "", "logs": list(state.logs),
+                             "error": error_to_wire(outer.kill_error()), "lineno": None,
+                             "duration_ms": (time.time() - started) * 1000.0, "started": started})
+                break
             finally:
                 run.leave(token)
             runs.append({"name": script["name"], "status": result.status, "output": result.output or "",

@@ -129,15 +129,27 @@ class Host:
         the worker may ask this host to run other scripts (nested runs); they run here and now."""
         args = plain(list(args), f"the arguments of {op}", dict_type=dict, max_bytes=MAX_CALL_BYTES)
         kwargs = plain(kwargs, f"the arguments of {op}", dict_type=dict, max_bytes=MAX_CALL_BYTES)
-        self.channel.send(["call", op, args, kwargs])
-        while True:
-            message = self.channel.recv()
-            kind = message[0]
-            if kind == "result":
-                return message[1]
-            if kind == "error":
-                raise error_from_wire(message[1])
-            self.handle(message)
+        # No kill may land in the channel's code while the run waits (the two ends would fall out
+        # of step): one that comes meanwhile is held, and raised here once the answer is in.
+        state = sandbox_limits.current_state()
+        if state is not None:
+            state.holds.append(state.depth)
+        try:
+            self.channel.send(["call", op, args, kwargs])
+            while True:
+                message = self.channel.recv()
+                kind = message[0]
+                if kind == "result":
+                    break
+                if kind == "error":
+                    raise error_from_wire(message[1])
+                self.handle(message)
+        finally:
+            if state is not None:
+                state.holds.pop()
+        if state is not None:
+            state.check()
+        return message[1]
 
     def handle(self, message: list) -> None:
         kind = message[0]
