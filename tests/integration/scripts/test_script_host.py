@@ -187,3 +187,38 @@ def test_a_host_that_sends_what_a_host_cannot_is_stopped(client, admin_headers, 
     with pytest.raises(hosts.ChannelClosed):
         host._answer(["call", "get_doc"])  # a call without its arguments
     host.kill()
+
+
+def test_a_host_is_recycled_after_its_runs_and_on_memory_growth(client, admin_headers, process_mode, warm_script,
+                                                                 monkeypatch) -> None:
+    monkeypatch.setattr(hosts, "MAX_RUNS", 3)
+    first = _warm(client, admin_headers)
+    held = []
+    for _ in range(3):
+        assert client.post("/api/method/host_probe_warm", headers=admin_headers).status_code == 200
+        host = hosts.pool().current_host()
+        held.append(host.pid if host is not None else None)
+    # Its second and third runs in the same host, which is retired after its third: then a new one.
+    assert held[0] == first.pid and held[1] is None, held
+    assert held[2] not in (None, first.pid), held
+    assert _gone(first.pid)
+    # A host whose memory grew past its budget since its first run is retired after the run.
+    host = hosts.pool().current_host()
+    host._note_health({"rss": host.rss0 + host.memory_mb * 1024 * 1024 + 1, "cpu_s": 0.1})
+    assert not host.alive and _gone(host.pid)
+    assert _warm(client, admin_headers).pid not in (host.pid, first.pid)
+
+
+def test_a_zygote_that_died_is_started_again(client, admin_headers, process_mode, warm_script) -> None:
+    _warm(client, admin_headers)
+    pool = hosts.pool()
+    old = pool.zygote
+    assert old is not None and old.alive()
+    for host in [*pool.free, pool.current_host()]:
+        if host is not None:
+            host.retire()  # the next run needs a fork
+    old.process.kill()
+    old.process.wait(5)
+    host = _warm(client, admin_headers)
+    assert pool.zygote is not old and pool.zygote.alive()
+    assert host.alive and host.notes == []
