@@ -55,6 +55,20 @@ def _settle_doc(doc: ScriptDocument, what: str = "doc") -> None:
         data[key] = plain_value(value, f"{what}.{key}")
 
 
+def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
+    """A document's plain data as it is now, kept apart from it (what `diff` compares with). The
+    wire form's dicts are already new ones (rows too); only mutable values need copying, and
+    scalars are the rule."""
+    for key, value in data.items():
+        if type(value) in SCALARS:
+            continue
+        if type(value) is list and value and all(type(row) is dict for row in value):
+            data[key] = [_snapshot(row) for row in value]
+        else:
+            data[key] = copy.deepcopy(value)
+    return data
+
+
 def _finisher(state: run.Run, frappe_ns: Any, doc: ScriptDocument | None, conditions: list | None):
     def finish(g: dict[str, Any]) -> None:
         if state.kind in REPLY_KINDS:
@@ -107,7 +121,7 @@ def execute_spec(spec: dict[str, Any], starting: Any = None) -> dict[str, Any]:
     kind, user = spec["kind"], spec["user"]
     limits = Limits(timeout_s=float(spec["timeout_s"]), memory_mb=int(spec["memory_mb"]))
     doc = from_wire(spec["doc"]) if spec.get("doc") else None
-    before = copy.deepcopy(to_wire(doc)["data"]) if doc is not None else None
+    before = _snapshot(to_wire(doc)["data"]) if doc is not None else None
     extra = spec.get("extra")
     in_request = bool(spec.get("request"))
     runs: list[dict[str, Any]] = []
