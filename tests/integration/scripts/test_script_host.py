@@ -222,3 +222,30 @@ def test_a_zygote_that_died_is_started_again(client, admin_headers, process_mode
     host = _warm(client, admin_headers)
     assert pool.zygote is not old and pool.zygote.alive()
     assert host.alive and host.notes == []
+
+
+def test_calls_nest_through_one_host(client, admin_headers, process_mode, warm_script, make_script, logs,
+                                     monkeypatch) -> None:
+    # An API script saves a Note; the Note's Before Save script calls back (db.exists) and saves a
+    # ToDo; the ToDo's Before Save script calls back again (db.count). Each save fires its scripts
+    # while the outer run waits on its call, in the same host, and each copy's changes come back.
+    make_script("nest note", "doc.content = 'seen:' + str(frappe.db.exists('User', 'Administrator'))\n"
+                "todo = frappe.get_doc({'doctype': 'ToDo', 'description': 'from the note'}).insert()\n"
+                "doc.content += ' todo:' + todo.description",
+                reference_doctype="Note", doctype_event="Before Save")
+    make_script("nest todo", "doc.description += ' notes:' + str(frappe.db.count('Note'))",
+                reference_doctype="ToDo", doctype_event="Before Save")
+    make_script("nest api", "n = frappe.get_doc({'doctype': 'Note', 'title': 'nested'}).insert()\n"
+                "frappe.response['message'] = n.content", script_type="API", api_method="nest_api")
+    host = _warm(client, admin_headers)
+    forks = []
+    real_fork = hosts.Zygote.fork
+    monkeypatch.setattr(hosts.Zygote, "fork", lambda self, mb: forks.append(mb) or real_fork(self, mb))
+    r = client.post("/api/method/nest_api", headers=admin_headers)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["message"] == "seen:Administrator todo:from the note notes:0"
+    assert forks == [] and hosts.pool().current_host() is host  # the three runs, one host
+    assert [row["status"] for row in logs(server_script="nest todo")] == ["Success"]
+    todos = client.get("/api/resource/ToDo", headers=admin_headers, query_string={
+        "fields": '["description"]', "filters": '[["description", "like", "from the note%"]]'}).get_json()["data"]
+    assert todos == [{"description": "from the note notes:0"}]
