@@ -30,7 +30,7 @@ from webapp.documents.query import postgres_names
 from webapp.errors import DoesNotExistError, ValidationError
 from webapp.extensions import db
 from webapp.sandbox.export import plain
-from webapp.script_api.document import meta_to_wire
+from webapp.script_api.document import meta_to_wire, plain_data
 from webapp.services import (
     context,
     documents,
@@ -82,19 +82,8 @@ def _live(ref: Any) -> Document:
     return doc
 
 
-def data_of(doc: Document) -> dict[str, Any]:
-    out = {}
-    for key, value in doc._data.items():
-        if key == "doctype":
-            continue
-        if type(value) is list and value and isinstance(value[0], Document):
-            value = [data_of(row) for row in value]
-        out[key] = value
-    return out
-
-
 def wire_of(doc: Document, ref: int | None = None) -> dict[str, Any]:
-    return {"doctype": doc.doctype, "data": data_of(doc), "new": doc.is_new(), "ref": ref}
+    return {"doctype": doc.doctype, "data": plain_data(doc), "new": doc.is_new(), "ref": ref}
 
 
 def apply(doc: Document, data: dict[str, Any]) -> None:

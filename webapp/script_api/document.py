@@ -96,19 +96,21 @@ METAS = _Metas()
 
 
 # -- documents ----------------------------------------------------------------------------------
-def _plain_data(doc: Document) -> dict[str, Any]:
+def plain_data(doc: Document) -> dict[str, Any]:
+    """A document's values as plain data, without its doctype (rows as dicts): its wire form's
+    `data`, on either side of the channel."""
     data = {}
     for key, value in doc._data.items():
         if key == "doctype":
             continue
         if type(value) is list and value and isinstance(value[0], Document):
-            value = [_plain_data(row) for row in value]
+            value = [plain_data(row) for row in value]
         data[key] = value
     return data
 
 
 def to_wire(doc: Document) -> dict[str, Any]:
-    return {"doctype": doc._meta.name, "data": _plain_data(doc), "new": doc._new,
+    return {"doctype": doc._meta.name, "data": plain_data(doc), "new": doc._new,
             "ref": doc.__dict__.get("_ref")}
 
 
@@ -132,7 +134,7 @@ def take(doc: Document, wire: dict[str, Any]) -> None:
 def diff(doc: Document, before: dict[str, Any]) -> dict[str, Any]:
     """The fields of `doc` whose value differs from `before` (its data when the run began); a
     changed table is sent whole."""
-    now = _plain_data(doc)
+    now = plain_data(doc)
     changed = {k: v for k, v in now.items() if before.get(k, _MISSING) != v}
     for k in before:
         if k not in now:
@@ -202,7 +204,7 @@ ScriptDocument.use_lifecycle(_ScriptLifecycle(), METAS.get)
 def as_wire_values(value: Any) -> Any:
     """A script's value on its way to the app: its documents as their data (rows of tables too)."""
     if isinstance(value, Document):
-        return _plain_data(value) | {"doctype": value._meta.name}
+        return plain_data(value) | {"doctype": value._meta.name}
     if isinstance(value, (list, tuple)):
         return [as_wire_values(v) for v in value]
     if isinstance(value, dict):
@@ -210,4 +212,4 @@ def as_wire_values(value: Any) -> Any:
     return value
 
 
-__all__ = ["METAS", "AttrDict", "ScriptDocument", "diff", "from_wire", "meta_to_wire", "take", "to_wire"]
+__all__ = ["METAS", "AttrDict", "ScriptDocument", "diff", "from_wire", "meta_to_wire", "plain_data", "take", "to_wire"]

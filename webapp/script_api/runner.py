@@ -27,7 +27,7 @@ from webapp.errors import ValidationError
 from webapp.sandbox import Limits, RunGroup, compile_script, current_state
 from webapp.sandbox.export import SCALARS, plain, plain_text
 from webapp.script_api import build_namespace, commit_hooks, run
-from webapp.script_api.document import METAS, ScriptDocument, diff, from_wire, to_wire
+from webapp.script_api.document import METAS, ScriptDocument, diff, from_wire, plain_data
 from webapp.script_api.wire import error_to_wire
 
 REPLY_KINDS = ("API", "Scheduler Event")
@@ -121,7 +121,7 @@ def execute_spec(spec: dict[str, Any], starting: Any = None) -> dict[str, Any]:
     kind, user = spec["kind"], spec["user"]
     limits = Limits(timeout_s=float(spec["timeout_s"]), memory_mb=int(spec["memory_mb"]))
     doc = from_wire(spec["doc"]) if spec.get("doc") else None
-    before = _snapshot(to_wire(doc)["data"]) if doc is not None else None
+    before = _snapshot(plain_data(doc)) if doc is not None else None
     extra = spec.get("extra")
     in_request = bool(spec.get("request"))
     runs: list[dict[str, Any]] = []
