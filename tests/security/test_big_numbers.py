@@ -82,14 +82,33 @@ REFUSED = [
 @pytest.mark.parametrize("source", [c[1] for c in REFUSED], ids=[c[0] for c in REFUSED])
 def test_big_number_paths_are_refused_before_the_c_call(source: str) -> None:
     holder = {}
-    # The budget is generous on purpose: these guards do not depend on it, and a test process's
-    # RSS (read by the watchdog, shared with what earlier tests left) must not end the run first.
-    stall = _stall_during(lambda: holder.setdefault("r", _run(source, Limits(timeout_s=5.0, memory_mb=1024))))
+    stall = _stall_during(lambda: holder.setdefault("r", _run(source, Limits(timeout_s=5.0, memory_mb=64))))
     result = holder["r"]
     assert result.status == "Memory", repr(result.error)
     assert isinstance(result.error, ScriptMemoryError)
     assert "memory limit:" in str(result.error)  # the guard's own message, naming the operation
     assert stall < 1.0, stall  # the C call alone would hold the GIL for seconds
+
+
+def test_a_guards_error_stands_when_the_kill_it_asked_for_lands_meanwhile(monkeypatch) -> None:
+    # A guard that refuses marks the run killed, and the watchdog re-sends that kill into the
+    # thread every few ms: it may land while the guard's error is being settled (it did in CI,
+    # replacing "memory limit: lcm() result over ..." by the budget's generic message).
+    from webapp.sandbox import executor
+    from webapp.sandbox.limits import _KillMemory
+
+    real = executor.settle_error
+
+    def kill_lands(exc):
+        if isinstance(exc, ScriptMemoryError):
+            raise _KillMemory()
+        return real(exc)
+
+    monkeypatch.setattr(executor, "settle_error", kill_lands)
+    result = _run("x = True << 10**9")
+    assert result.status == "Memory"
+    assert "memory limit: the result would be an integer" in str(result.error), str(result.error)
+    assert result.error.__context__ is None
 
 
 def test_decimal_arithmetic_is_bounded_by_the_sandbox_context() -> None:

@@ -283,6 +283,13 @@ def _exec(compiled: CompiledScript, g: dict[str, Any], finish: Finish | None = N
         except BaseException as exc:  # every script error is data for the caller, settled in the run
             return settle_error(exc)
     except BaseException as exc:  # a kill that landed in the handlers above (or while settling)
+        handled = exc.__context__
+        if isinstance(exc, _Kill) and type(handled) in (ScriptTimeoutError, ScriptMemoryError):
+            # The budget's own error, raised by a guard that marked the run killed: the watchdog
+            # re-sends that kill, and it may land while the guard's error is being handled. The
+            # guard's error, which names what it refused, stands.
+            handled.__cause__ = handled.__context__ = None
+            return handled
         return exc
     return None
 
